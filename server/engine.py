@@ -1,0 +1,266 @@
+"""The translation engine: SentencePiece in, CTranslate2, SentencePiece out.
+
+One :class:`Engine` wraps one installed model directory (see ``model_store``): the
+CTranslate2 model converted from OPUS-MT and its ``source.spm`` / ``target.spm``. It knows
+nothing of documents, glossaries or requests; it translates batches of sentences and
+returns, for each, the text, its score and, when asked, the attention of the model's
+alignment head mapped onto words with code-point spans.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ctranslate2
+import sentencepiece as spm
+
+from tarjama.server.words import Token, detokenize, word_index, word_spans
+
+REQUIRED_FILES = ("model.bin", "config.json", "source.spm", "target.spm")
+
+
+class EngineError(Exception):
+    """The model directory cannot be loaded or a batch cannot be translated."""
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How CTranslate2 runs the model. Passed straight to ``ctranslate2.Translator``.
+
+    Attributes:
+        device: "cpu", "cuda" or "auto".
+        compute_type: CTranslate2 compute type; "int8" is the fast choice on CPU.
+        inter_threads: batches translated in parallel (each gets ``intra_threads``).
+        intra_threads: threads per batch; 0 lets CTranslate2 choose.
+        beam_size: default beam width when a call does not give one.
+        max_decoding_length: hard cap on target tokens per sentence.
+        max_input_length: source tokens beyond this are truncated by CTranslate2;
+            segmentation keeps real sentences well below it.
+    """
+
+    device: str = "cpu"
+    compute_type: str = "int8"
+    inter_threads: int = 1
+    intra_threads: int = 0
+    beam_size: int = 4
+    max_decoding_length: int = 256
+    max_input_length: int = 512
+
+
+@dataclass(frozen=True)
+class EncodedSource:
+    """A sentence cut into SentencePiece tokens whose spans point into ``text``."""
+
+    text: str
+    tokens: tuple[Token, ...]
+
+    @property
+    def pieces(self) -> list[str]:
+        return [token.piece for token in self.tokens]
+
+
+@dataclass(frozen=True)
+class WordLink:
+    """A source word aligned to a target word; spans are relative to the two sentences."""
+
+    source: tuple[int, int]
+    target: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """One translated sentence.
+
+    ``attention[t][s]`` is the alignment head's weight of target token ``t`` on source
+    token ``s`` (present when alignment was requested).
+    """
+
+    source: EncodedSource
+    text: str
+    target_tokens: tuple[Token, ...]
+    score: float
+    attention: tuple[tuple[float, ...], ...] | None = None
+    links: tuple[WordLink, ...] = field(default=())
+
+    def aligned_source_token(self, target_index: int) -> int | None:
+        """The source token the target token attends to most, or None without attention."""
+        if not self.attention or target_index >= len(self.attention):
+            return None
+        row = self.attention[target_index][: len(self.source.tokens)]
+        if not row:
+            return None
+        return max(range(len(row)), key=row.__getitem__)
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    """What ``manifest.json`` says about an installed model (empty strings if unknown)."""
+
+    name: str
+    source_language: str = "ar"
+    target_language: str = "en"
+    architecture: str = ""
+    source_url: str = ""
+    archive_sha256: str = ""
+    quantization: str = ""
+
+    @classmethod
+    def read(cls, model_dir: Path) -> ModelManifest:
+        path = model_dir / "manifest.json"
+        if not path.exists():
+            return cls(name=model_dir.name)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise EngineError(f"{path}: unreadable manifest ({error})") from error
+        known = {name: str(data.get(name, "")) for name in cls.__dataclass_fields__}
+        known["name"] = known["name"] or model_dir.name
+        return cls(**known)
+
+
+class Engine:
+    """Translates batches of sentences with one CTranslate2 model."""
+
+    def __init__(self, model_dir: str | Path, options: EngineOptions | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        self.options = options or EngineOptions()
+        missing = [name for name in REQUIRED_FILES if not (self.model_dir / name).is_file()]
+        if missing:
+            raise EngineError(
+                f"{self.model_dir} is not an installed model (missing {', '.join(missing)}); "
+                "install one with `tarjama model fetch` or `tarjama model import PATH`"
+            )
+        self.manifest = ModelManifest.read(self.model_dir)
+        self._source_spm = spm.SentencePieceProcessor(model_file=str(self.model_dir / "source.spm"))
+        self._target_spm = spm.SentencePieceProcessor(model_file=str(self.model_dir / "target.spm"))
+        # SentencePiece processors are not documented as thread-safe; encoding is cheap.
+        self._spm_lock = threading.Lock()
+        try:
+            self._translator = ctranslate2.Translator(
+                str(self.model_dir),
+                device=self.options.device,
+                compute_type=self.options.compute_type,
+                inter_threads=self.options.inter_threads,
+                intra_threads=self.options.intra_threads,
+            )
+        except (RuntimeError, ValueError) as error:
+            raise EngineError(f"CTranslate2 cannot load {self.model_dir}: {error}") from error
+
+    @property
+    def compute_type(self) -> str:
+        return str(self._translator.compute_type)
+
+    @property
+    def device(self) -> str:
+        return str(self._translator.device)
+
+    def encode(self, text: str) -> EncodedSource:
+        """Source SentencePiece tokens with code-point spans into ``text``."""
+        with self._spm_lock:
+            proto = self._source_spm.encode(text, return_type="proto")
+        return EncodedSource(text, _tokens_with_spans(text, proto))
+
+    def encode_target(self, text: str) -> list[str]:
+        """Target pieces for a forced prefix."""
+        with self._spm_lock:
+            return list(self._target_spm.encode(text, out_type=str))
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]:
+        """Translates sentences together in one CTranslate2 call.
+
+        ``target_prefixes`` holds, per sentence, target pieces the translation must start
+        with (None for a free decode).
+        """
+        encoded = [s if isinstance(s, EncodedSource) else self.encode(s) for s in sources]
+        if not encoded:
+            return []
+        beam = beam_size or self.options.beam_size
+        prefixes = list(target_prefixes) if target_prefixes is not None else None
+        if prefixes is not None and len(prefixes) != len(encoded):
+            raise ValueError("target_prefixes must have one entry per source")
+        try:
+            raw = self._translator.translate_batch(
+                [source.pieces for source in encoded],
+                target_prefix=prefixes,
+                beam_size=beam,
+                num_hypotheses=1,
+                return_scores=True,
+                return_attention=with_alignment,
+                max_decoding_length=self.options.max_decoding_length,
+                max_input_length=self.options.max_input_length,
+            )
+        except (RuntimeError, ValueError) as error:
+            raise EngineError(f"translation failed: {error}") from error
+        return [
+            _result(source, hypothesis, with_alignment)
+            for source, hypothesis in zip(encoded, raw, strict=True)
+        ]
+
+
+def _tokens_with_spans(text: str, proto: object) -> tuple[Token, ...]:
+    """Maps SentencePiece's byte offsets to code points, whitespace trimmed."""
+    byte_to_char = _byte_to_char_map(text)
+    tokens: list[Token] = []
+    for piece in proto.pieces:  # type: ignore[attr-defined]
+        start, end = byte_to_char[piece.begin], byte_to_char[piece.end]
+        while start < end and text[start].isspace():
+            start += 1
+        tokens.append(Token(piece.piece, start, end))
+    # A character spelled as several byte-fallback pieces: the first pieces cover no byte
+    # of the original; give them the span of the piece that completes the character.
+    for index in range(len(tokens) - 2, -1, -1):
+        token = tokens[index]
+        if token.start == token.end and token.piece.startswith("<0x"):
+            following = tokens[index + 1]
+            tokens[index] = Token(token.piece, following.start, following.end)
+    return tuple(tokens)
+
+
+def _byte_to_char_map(text: str) -> list[int]:
+    mapping: list[int] = []
+    for index, char in enumerate(text):
+        mapping.extend([index] * len(char.encode("utf-8")))
+    mapping.append(len(text))
+    return mapping
+
+
+def _result(source: EncodedSource, hypothesis: object, with_alignment: bool) -> EngineResult:
+    pieces: list[str] = hypothesis.hypotheses[0]  # type: ignore[attr-defined]
+    score = float(hypothesis.scores[0])  # type: ignore[attr-defined]
+    text, target_tokens = detokenize(pieces)
+    if not with_alignment:
+        return EngineResult(source, text, target_tokens, score)
+    raw_attention = hypothesis.attention[0]  # type: ignore[attr-defined]
+    attention = tuple(tuple(float(w) for w in row) for row in raw_attention)
+    result = EngineResult(source, text, target_tokens, score, attention)
+    return EngineResult(source, text, target_tokens, score, attention, _word_links(result))
+
+
+def _word_links(result: EngineResult) -> tuple[WordLink, ...]:
+    """Hard word alignment: each target token links its word to its most-attended source word."""
+    source_words = word_spans(result.source.text)
+    target_words = word_spans(result.text)
+    links: dict[tuple[int, int], None] = {}
+    for t_index, t_token in enumerate(result.target_tokens):
+        s_index = result.aligned_source_token(t_index)
+        if s_index is None or t_token.start == t_token.end:
+            continue
+        s_token = result.source.tokens[s_index]
+        s_word = word_index(source_words, s_token.start, s_token.end)
+        t_word = word_index(target_words, t_token.start, t_token.end)
+        if s_word is not None and t_word is not None:
+            links[(s_word, t_word)] = None
+    return tuple(
+        WordLink(source_words[s], target_words[t]) for s, t in sorted(links, key=lambda k: k[1])
+    )

@@ -1,0 +1,63 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from tarjama.server.engine import Engine, EngineError, EngineOptions
+
+
+@pytest.fixture(scope="module")
+def engine(random_model_dir: Path) -> Engine:
+    return Engine(random_model_dir, EngineOptions(max_decoding_length=16))
+
+
+def test_source_tokens_carry_exact_spans(engine: Engine) -> None:
+    text = "أجرى  الرئيسُ «Nusra» ١٢ بوتين"
+    encoded = engine.encode(text)
+    assert encoded.pieces, "SentencePiece produced no pieces"
+    for token in encoded.tokens:
+        covered = text[token.start : token.end]
+        assert covered == covered.strip()
+        assert token.start <= token.end <= len(text)
+    # Byte-fallback pieces of one character share its span: count each span once.
+    distinct_spans = dict.fromkeys((t.start, t.end) for t in encoded.tokens)
+    covered_text = "".join(text[start:end] for start, end in distinct_spans)
+    assert covered_text == text.replace(" ", "")
+
+
+def test_translate_batch_returns_one_result_per_sentence(engine: Engine) -> None:
+    results = engine.translate_batch(["أجرى الرئيس الروسي محادثات", "وقال بيسكوف"])
+    assert len(results) == 2
+    for result in results:
+        assert result.score <= 0
+        assert result.attention is None
+        for token in result.target_tokens:
+            assert 0 <= token.start <= token.end <= len(result.text)
+
+
+def test_alignment_links_are_word_spans_of_both_sentences(engine: Engine) -> None:
+    [result] = engine.translate_batch(["أجرى الرئيس الروسي محادثات"], with_alignment=True)
+    assert result.attention is not None
+    assert len(result.attention) == len(result.target_tokens)
+    source_words = {"أجرى", "الرئيس", "الروسي", "محادثات"}
+    for link in result.links:
+        assert result.source.text[link.source[0] : link.source[1]] in source_words
+        target_word = result.text[link.target[0] : link.target[1]]
+        assert target_word and target_word == target_word.strip()
+
+
+def test_forced_prefix_starts_the_translation(engine: Engine) -> None:
+    prefix = engine.encode_target("The Nusra Front")
+    [result] = engine.translate_batch(["أعلنت جبهة النصرة"], target_prefixes=[prefix])
+    assert result.text.startswith("The Nusra Front")
+
+
+def test_manifest_is_read(engine: Engine) -> None:
+    assert engine.manifest.name == "random-tiny"
+    assert engine.compute_type.startswith("int8")
+
+
+def test_missing_files_name_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({}))
+    with pytest.raises(EngineError, match=r"missing model\.bin.*tarjama model fetch"):
+        Engine(tmp_path)
