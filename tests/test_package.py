@@ -1,0 +1,63 @@
+"""The distribution installs one import namespace, `tarjama`, and nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+    )
+    [built] = out.glob("tarjama-*.whl")
+    return built
+
+
+def test_wheel_adds_no_bare_top_level_modules(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        top_level = {name.split("/", 1)[0] for name in archive.namelist()}
+    assert {t for t in top_level if not t.endswith(".dist-info")} == {"tarjama"}
+
+
+def test_wheel_carries_the_api_contract_and_bundled_glossary(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for required in (
+        "tarjama/__init__.py",
+        "tarjama/py.typed",
+        "tarjama/v1/translator.proto",
+        "tarjama/v1/translator_pb2.py",
+        "tarjama/v1/translator_pb2_grpc.py",
+        "tarjama/server/engine.py",
+        "tarjama/client/cli.py",
+        "tarjama/glossary/__init__.py",
+    ):
+        assert required in names, f"{required} missing from the wheel"
+
+
+def test_console_script_is_declared(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        [entry_points] = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
+        text = archive.read(entry_points).decode()
+    assert "tarjama = tarjama.client.cli:main" in text
