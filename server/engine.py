@@ -38,6 +38,8 @@ class EngineOptions:
         intra_threads: threads per batch; 0 lets CTranslate2 choose.
         beam_size: default beam width when a call does not give one.
         max_decoding_length: hard cap on target tokens per sentence.
+        min_decoding_length: floor on target tokens; 0 for real use. Benchmarks on
+            random-weight models set min = max so every run decodes the same length.
         max_input_length: source tokens beyond this are truncated by CTranslate2;
             segmentation keeps real sentences well below it.
     """
@@ -48,6 +50,7 @@ class EngineOptions:
     intra_threads: int = 0
     beam_size: int = 4
     max_decoding_length: int = 256
+    min_decoding_length: int = 0
     max_input_length: int = 512
 
 
@@ -198,6 +201,7 @@ class Engine:
                 return_scores=True,
                 return_attention=with_alignment,
                 max_decoding_length=self.options.max_decoding_length,
+                min_decoding_length=self.options.min_decoding_length,
                 max_input_length=self.options.max_input_length,
             )
         except (RuntimeError, ValueError) as error:
