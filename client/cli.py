@@ -25,6 +25,7 @@ EXIT_INTERRUPTED = 130
 # Sub-command groups, in the order `tarjama --help` lists them.
 COMMAND_MODULES = (
     "tarjama.client.cli_glossary",
+    "tarjama.client.cli_model",
 )
 
 
