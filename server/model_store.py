@@ -1,0 +1,459 @@
+"""The model store: fetch, import, list and verify installed translation models.
+
+Layout under the store's home (``TARJAMA_HOME``, else the platform's user data folder)::
+
+    models/<name>/     one installed model (see the installed-model layout: model.bin,
+                       config.json, the vocabulary, source.spm, target.spm, manifest.json)
+    downloads/         partial downloads, kept between runs so a fetch can resume
+    staging/           where an install is built before it is renamed into models/
+    default            the name of the default model
+
+Every install is built in ``staging/`` and renamed into ``models/`` only once it is
+complete, so an interrupted or failed fetch or import never leaves a half-installed
+model, and a ``--force`` reinstall swaps the old one out only after the new one is built.
+One install at a time per store (a lock file), so two fetches never share a partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tarjama.server.convert import (
+    MANIFEST,
+    ConversionError,
+    Manifest,
+    build_model,
+    find_model_root,
+    sha256_file,
+    unpack,
+)
+from tarjama.server.download import DownloadError, ProgressCallback, download
+
+HOME_ENV = "TARJAMA_HOME"
+BASE_URL_ENV = "TARJAMA_MODEL_BASE_URL"
+DEFAULT_MODEL = "opus-mt-ar-en"
+QUANTIZATION = "int8"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
+_OFFLINE_HINT = (
+    "On a machine without internet access, download the archive elsewhere and run "
+    "`tarjama model import PATH`; to use a mirror, pass --base-url or set " + BASE_URL_ENV
+)
+log = logging.getLogger(__name__)
+
+
+class ModelStoreError(Exception):
+    """What went wrong with a model, and what to do about it."""
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """A released model the store knows how to fetch."""
+
+    name: str
+    base_url: str
+    archive: str  # path of the release archive under the base URL
+    description: str
+    sha256: str | None = None  # pinned only where the real value could be checked
+    source_language: str = "ar"
+    target_language: str = "en"
+
+    def url(self, base_url: str | None = None) -> str:
+        return f"{(base_url or self.base_url).rstrip('/')}/{self.archive}"
+
+
+KNOWN_MODELS: dict[str, KnownModel] = {
+    model.name: model
+    for model in (
+        KnownModel(
+            name="opus-mt-ar-en",
+            base_url="https://object.pouta.csc.fi/OPUS-MT-models",
+            archive="ar-en/opus-2019-12-18.zip",
+            description="OPUS-MT ar-en: Marian transformer-align 6+6, d_model 512 "
+            "(Tatoeba 49.4 BLEU, flores101-devtest 33.9 BLEU)",
+        ),
+        KnownModel(
+            name="opus-mt-tc-big-ar-en",
+            base_url="https://object.pouta.csc.fi/Tatoeba-MT-models",
+            archive="ara-eng/opusTCv20210807+bt_transformer-big_2022-03-09.zip",
+            description="Tatoeba-Challenge ara-eng transformer-big, d_model 1024 "
+            "(flores101-devtest 42.6 BLEU); slower and larger",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    name: str
+    path: Path
+    manifest: Manifest
+    size_bytes: int
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    name: str
+    path: Path
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+StepCallback = Callable[[str], None]
+
+
+def _read_manifest(model_dir: Path) -> Manifest:
+    try:
+        return Manifest.read(model_dir)
+    except ConversionError as error:
+        raise ModelStoreError(str(error)) from error
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ModelStoreError(
+            f"{name!r} is not a usable model name: use letters, digits, '.', '_' and '-' "
+            "(at most 100 characters, starting with a letter or digit)"
+        )
+    return name
+
+
+def _check_sha256(value: str | None) -> str | None:
+    if value is None:
+        return None
+    normal = value.strip().lower()
+    if not _SHA256.match(normal):
+        raise ModelStoreError(f"{value!r} is not a sha256 checksum (64 hexadecimal digits)")
+    return normal
+
+
+def _archive_stem(path: Path) -> str:
+    lowered = path.name.lower()
+    suffix = next((s for s in _ARCHIVE_SUFFIXES if lowered.endswith(s)), "")
+    return path.name[: len(path.name) - len(suffix)] if suffix else path.stem
+
+
+class ModelStore:
+    """Installed models under one home folder."""
+
+    def __init__(self, home: Path, base_url: str | None = None) -> None:
+        self.home = Path(home)
+        self.base_url = base_url or None
+        self.models_dir = self.home / "models"
+        self.downloads_dir = self.home / "downloads"
+        self.staging_dir = self.home / "staging"
+        self._default_file = self.home / "default"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ModelStore:
+        """``TARJAMA_HOME`` (else the user data folder) and ``TARJAMA_MODEL_BASE_URL``."""
+        home = environ.get(HOME_ENV)
+        if not home:
+            import platformdirs
+
+            home = platformdirs.user_data_dir("tarjama")
+        return cls(Path(home), environ.get(BASE_URL_ENV) or None)
+
+    # -- installing --------------------------------------------------------------------
+
+    def fetch(
+        self,
+        name: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        sha256: str | None = None,
+        force: bool = False,
+        progress: ProgressCallback | None = None,
+        on_step: StepCallback | None = None,
+    ) -> InstalledModel:
+        """Downloads a known release (resuming a partial download), converts and installs it."""
+        known = KNOWN_MODELS.get(name)
+        if known is None:
+            raise ModelStoreError(
+                f"unknown model {name!r}; `tarjama model fetch` knows "
+                f"{', '.join(sorted(KNOWN_MODELS))}. For another OPUS-MT release, download "
+                "its archive and run `tarjama model import PATH --name NAME`"
+            )
+        expected = _check_sha256(sha256) or known.sha256
+        url = known.url(base_url or self.base_url)
+        self._refuse_overwrite(name, force)
+        with self._lock():
+            partial = self.downloads_dir / f"{name}--{Path(known.archive).name}.part"
+            if on_step:
+                on_step(f"downloading {url}")
+            try:
+                result = download(url, partial, progress)
+            except DownloadError as error:
+                again = "run the same command again to resume. " if error.resumable else ""
+                raise ModelStoreError(
+                    f"download of {url} failed: {error}; {again}{_OFFLINE_HINT}"
+                ) from error
+            try:
+                if expected and result.sha256 != expected:
+                    raise ModelStoreError(
+                        f"checksum mismatch for {url}: expected sha256 {expected}, got "
+                        f"{result.sha256}; the download was deleted. If this mirror serves "
+                        "another release on purpose, pass its checksum with --sha256"
+                    )
+                installed = self._install(
+                    partial, name, force, url, result.sha256, known, on_step=on_step
+                )
+            except ModelStoreError:
+                _remove_download(partial)
+                raise
+            _remove_download(partial)
+            return installed
+
+    def import_model(
+        self,
+        path: Path,
+        name: str | None = None,
+        force: bool = False,
+        sha256: str | None = None,
+        on_step: StepCallback | None = None,
+    ) -> InstalledModel:
+        """Installs a local archive (.zip/.tar.gz) or directory, OPUS-MT or CTranslate2."""
+        path = Path(path)
+        if not path.exists():
+            raise ModelStoreError(
+                f"{path} does not exist: give the OPUS-MT archive (.zip/.tar.gz) or the "
+                "model directory to import"
+            )
+        known = next((m for m in KNOWN_MODELS.values() if Path(m.archive).name == path.name), None)
+        name = name or (known.name if known else self._name_for(path))
+        self._refuse_overwrite(name, force)
+        archive_sha256 = ""
+        if path.is_file():
+            archive_sha256 = sha256_file(path)
+            expected = _check_sha256(sha256) or (known.sha256 if known else None)
+            if expected and archive_sha256 != expected:
+                raise ModelStoreError(
+                    f"checksum mismatch for {path}: expected sha256 {expected}, got "
+                    f"{archive_sha256}; the archive is damaged or another release"
+                )
+        with self._lock():
+            return self._install(path, name, force, "", archive_sha256, known, on_step=on_step)
+
+    def _name_for(self, path: Path) -> str:
+        if path.is_dir() and (path / MANIFEST).is_file():
+            with contextlib.suppress(ModelStoreError):
+                return _read_manifest(path).name
+        return _archive_stem(path) if path.is_file() else path.resolve().name
+
+    def _refuse_overwrite(self, name: str, force: bool) -> None:
+        if (self.models_dir / _check_name(name)).exists() and not force:
+            raise ModelStoreError(
+                f"model {name!r} is already installed at {self.models_dir / name}; "
+                "use --force to replace it"
+            )
+
+    def _install(
+        self,
+        source: Path,
+        name: str,
+        force: bool,
+        source_url: str,
+        archive_sha256: str,
+        known: KnownModel | None,
+        on_step: StepCallback | None,
+    ) -> InstalledModel:
+        self._refuse_overwrite(name, force)
+        with tempfile.TemporaryDirectory(dir=self.staging_dir, prefix=f"{name}.") as scratch:
+            work = Path(scratch)
+            try:
+                if source.is_file():
+                    if on_step:
+                        on_step(f"unpacking {source.name}")
+                    source = unpack(source, work / "unpacked")
+                if on_step:
+                    on_step(f"converting to CTranslate2 ({QUANTIZATION})")
+                built = build_model(find_model_root(source), work / "model", QUANTIZATION)
+            except ConversionError as error:
+                raise ModelStoreError(str(error)) from error
+            except OSError as error:
+                raise ModelStoreError(
+                    f"could not build the model in {self.staging_dir} ({error}); check free "
+                    "disk space and permissions, then try again"
+                ) from error
+            Manifest(
+                name=name,
+                source_language=known.source_language if known else "ar",
+                target_language=known.target_language if known else "en",
+                architecture=built.architecture,
+                source_url=source_url,
+                archive_sha256=archive_sha256,
+                converter=built.converter,
+                ctranslate2_version=built.ctranslate2_version,
+                quantization=built.quantization,
+                created=datetime.now(UTC).replace(microsecond=0).isoformat(),
+                files={f: sha256_file(built.directory / f) for f in built.files},
+            ).write(built.directory)
+            self._swap_in(built.directory, name, force, work / "previous")
+        if self._default_pointer() is None:
+            self.set_default(self.default_model_name() or name)
+        return self.installed(name)
+
+    def _swap_in(self, new: Path, name: str, force: bool, parking: Path) -> None:
+        """Renames ``new`` into place; a replaced install is parked until the swap is done."""
+        target = self.models_dir / name
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        self._refuse_overwrite(name, force)
+        if target.exists():
+            os.rename(target, parking)
+        try:
+            os.rename(new, target)
+        except OSError:
+            if parking.exists():
+                os.rename(parking, target)
+            raise
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with (self.home / ".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                raise ModelStoreError(
+                    f"another `tarjama model` command is installing into {self.home}; "
+                    "wait for it to finish and try again"
+                ) from error
+            # Leftovers of a killed install: nobody else can be using them while we hold
+            # the lock.
+            shutil.rmtree(self.staging_dir, ignore_errors=True)
+            self.staging_dir.mkdir(parents=True)
+            self.downloads_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _installed_names(self) -> list[str]:
+        if not self.models_dir.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.models_dir.iterdir() if p.is_dir() and _NAME.match(p.name)
+        )
+
+    def installed(self, name: str) -> InstalledModel:
+        path = self.model_path(name)
+        return InstalledModel(
+            name=name,
+            path=path,
+            manifest=_read_manifest(path),
+            size_bytes=sum(p.stat().st_size for p in path.rglob("*") if p.is_file()),
+            is_default=self.default_model_name() == name,
+        )
+
+    def list_models(self) -> list[InstalledModel]:
+        """The installed models, by name; a folder without a readable manifest is logged."""
+        models = []
+        for name in self._installed_names():
+            try:
+                models.append(self.installed(name))
+            except ModelStoreError as error:
+                log.warning("skipping %s: %s", name, error)
+        return models
+
+    def _default_pointer(self) -> str | None:
+        """The name in the ``default`` file, if it names an installed model."""
+        with contextlib.suppress(OSError):
+            chosen = self._default_file.read_text(encoding="utf-8").strip()
+            if chosen in self._installed_names():
+                return chosen
+        return None
+
+    def default_model_name(self) -> str | None:
+        """The model named by ``default``, else the earliest installed one, else None.
+
+        The first model installed into a store becomes its default; `tarjama model
+        default NAME` changes it.
+        """
+        if chosen := self._default_pointer():
+            return chosen
+        dated = []
+        for name in self._installed_names():
+            with contextlib.suppress(ModelStoreError):
+                dated.append((_read_manifest(self.models_dir / name).created, name))
+        return min(dated)[1] if dated else None
+
+    def set_default(self, name: str) -> None:
+        self.model_path(name)
+        self.home.mkdir(parents=True, exist_ok=True)
+        temporary = self._default_file.with_name("default.tmp")
+        temporary.write_text(name + "\n", encoding="utf-8")
+        os.replace(temporary, self._default_file)
+
+    def model_path(self, name: str | None = None) -> Path:
+        """The folder of an installed model; ``None`` means the default model."""
+        if name is None:
+            name = self.default_model_name()
+            if name is None:
+                raise ModelStoreError(
+                    f"no model installed in {self.home}: run `tarjama model fetch`, or "
+                    "`tarjama model import PATH` on an offline machine"
+                )
+        path = self.models_dir / _check_name(name)
+        if not path.is_dir():
+            installed = ", ".join(self._installed_names()) or "none"
+            raise ModelStoreError(
+                f"model {name!r} is not installed (installed: {installed}); run "
+                f"`tarjama model fetch {name}` or `tarjama model import PATH --name {name}`"
+            )
+        return path
+
+    def verify(self, name: str | None = None) -> VerifyResult:
+        """Checks every file against the manifest's sha256, then loads the model."""
+        path = self.model_path(name)
+        manifest = _read_manifest(path)
+        problems = []
+        for relative, expected in sorted(manifest.files.items()):
+            file = path / relative
+            if not file.is_file():
+                problems.append(f"{relative} is missing")
+            elif (actual := sha256_file(file)) != expected:
+                problems.append(f"{relative} was modified: sha256 {actual}, manifest {expected}")
+        for required in ("model.bin", "config.json", "source.spm", "target.spm"):
+            if required not in manifest.files:
+                problems.append(f"the manifest does not list {required}")
+        if not problems:
+            problems.extend(_load_problems(path))
+        return VerifyResult(path.name, path, tuple(problems))
+
+
+def _load_problems(path: Path) -> list[str]:
+    import ctranslate2
+    import sentencepiece
+
+    problems = []
+    try:
+        ctranslate2.Translator(str(path), device="cpu")
+    except Exception as error:  # CTranslate2 reports load failures as various types
+        problems.append(f"CTranslate2 cannot load the model ({error})")
+    for spm_name in ("source.spm", "target.spm"):
+        try:
+            sentencepiece.SentencePieceProcessor(model_file=str(path / spm_name))
+        except Exception as error:  # sentencepiece raises OSError or RuntimeError
+            problems.append(f"SentencePiece cannot load {spm_name} ({error})")
+    return problems
+
+
+def _remove_download(partial: Path) -> None:
+    partial.unlink(missing_ok=True)
+    partial.with_name(partial.name + ".json").unlink(missing_ok=True)
