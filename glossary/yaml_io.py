@@ -1,0 +1,268 @@
+"""Reading and writing glossaries in the YAML schema of glossary/README.md.
+
+Only PyYAML's safe loader is used: a glossary file can never construct Python objects.
+The loader walks the composed node tree so that each problem names its line, and it
+collects every problem of a file before raising.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tarjama.glossary.model import (
+    MAX_FILE_BYTES,
+    SOURCE_LANGUAGE,
+    TARGET_LANGUAGE,
+    Glossary,
+    GlossaryError,
+    Problem,
+    Term,
+    validate_glossary,
+)
+
+GLOSSARY_KEYS = ("name", "description", "source_language", "target_language", "version", "terms")
+TERM_KEYS = ("source", "target", "kind", "note", "exact")
+
+
+def load_glossary(path: str | os.PathLike[str]) -> Glossary:
+    """Read and validate the glossary file at `path`; raise GlossaryError listing all problems."""
+    file = os.fspath(path)
+    try:
+        size = Path(file).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise GlossaryError([_too_big(file, size)])
+        data = Path(file).read_bytes()
+    except OSError as error:
+        raise GlossaryError(
+            [Problem(file, None, "", f"cannot read the file: {error.strerror or error}")]
+        ) from error
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise GlossaryError(
+            [Problem(file, line, "", "the file is not valid UTF-8: save it as UTF-8")]
+        ) from error
+    return parse_glossary(text, file)
+
+
+def parse_glossary(text: str, source_name: str) -> Glossary:
+    """Parse and validate glossary YAML `text`; `source_name` names it in messages."""
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise GlossaryError([_too_big(source_name, size)])
+    reader = _Reader(source_name)
+    loader = yaml.SafeLoader(text.removeprefix("\ufeff"))
+    try:
+        glossary = reader.read(loader)
+    except yaml.YAMLError as error:
+        raise GlossaryError([_syntax_problem(source_name, error)]) from error
+    finally:
+        loader.dispose()
+    if glossary is not None:
+        reader.problems.extend(validate_glossary(glossary, source_name, reader.field_lines))
+    if reader.problems:
+        raise GlossaryError(sorted(reader.problems, key=lambda problem: problem.line or 0))
+    assert glossary is not None
+    return glossary
+
+
+class _Reader:
+    """Turns the composed YAML into a Glossary, noting type and key problems on the way."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.field_lines: dict[str, int] = {}
+
+    def read(self, loader: yaml.SafeLoader) -> Glossary | None:
+        root = loader.get_single_node()
+        if root is None:
+            self._report(1, "", "the file is empty: write a mapping with name and terms")
+            return None
+        if not isinstance(root, yaml.MappingNode):
+            self._report(_line(root), "", "expected a mapping with name, terms and so on")
+            return None
+        fields = self._mapping(loader, root, GLOSSARY_KEYS, "")
+        self.field_lines = {key: _line(node) for key, node in fields.items()}
+        if "terms" not in fields:
+            self._report(_line(root), "", "terms is missing: add `terms:` with a list of terms")
+        terms_node = fields.get("terms")
+        terms: list[Term] = []
+        if isinstance(terms_node, yaml.SequenceNode):
+            terms = [t for t in (self._term(loader, n) for n in terms_node.value) if t]
+        elif terms_node is not None and _value(loader, terms_node) is not None:
+            self._report(_line(terms_node), "", "terms must be a list of terms")
+        version = _value(loader, fields["version"]) if "version" in fields else None
+        return Glossary(
+            name=self._text(loader, fields.get("name"), "", "name"),
+            terms=tuple(terms),
+            description=self._text(loader, fields.get("description"), "", "description"),
+            source_language=self._text(
+                loader, fields.get("source_language"), "", "source_language", SOURCE_LANGUAGE
+            ),
+            target_language=self._text(
+                loader, fields.get("target_language"), "", "target_language", TARGET_LANGUAGE
+            ),
+            version=version,
+        )
+
+    def _term(self, loader: yaml.SafeLoader, node: yaml.Node) -> Term | None:
+        if not isinstance(node, yaml.MappingNode):
+            self._report(_line(node), "", "each term must be a mapping with source and target")
+            return None
+        label = _label(node)
+        fields = self._mapping(loader, node, TERM_KEYS, label)
+        exact = _value(loader, fields["exact"]) if "exact" in fields else False
+        if not isinstance(exact, bool):
+            self._report(_line(fields["exact"]), label, "exact must be true or false")
+            exact = False
+        return Term(
+            sources=self._sources(loader, fields.get("source"), label),
+            target=self._text(loader, fields.get("target"), label, "target"),
+            kind=self._text(loader, fields.get("kind"), label, "kind", "other"),
+            note=self._text(loader, fields.get("note"), label, "note"),
+            exact=exact,
+            line=_line(node),
+        )
+
+    def _mapping(
+        self, loader: yaml.SafeLoader, node: yaml.MappingNode, allowed: tuple[str, ...], label: str
+    ) -> dict[str, yaml.Node]:
+        fields: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = _value(loader, key_node)
+            if key not in allowed:
+                self._report(
+                    _line(key_node), label, f"unknown key {key!r}: use {', '.join(allowed)}"
+                )
+            elif key in fields:
+                self._report(
+                    _line(key_node),
+                    label,
+                    f"duplicate key {key!r} (also at line {_line(fields[key])}): keep one",
+                )
+            else:
+                fields[key] = value_node
+        return fields
+
+    def _sources(
+        self, loader: yaml.SafeLoader, node: yaml.Node | None, label: str
+    ) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        sources = []
+        for item in items:
+            value = _value(loader, item)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sources.append(value)
+            else:
+                self._report(_line(item), label, f"source {value!r} must be Arabic text")
+        return tuple(sources)
+
+    def _text(
+        self,
+        loader: yaml.SafeLoader,
+        node: yaml.Node | None,
+        label: str,
+        key: str,
+        default: str = "",
+    ) -> str:
+        if node is None:
+            return default
+        value = _value(loader, node)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self._report(_line(node), label, f"{key} must be text: put {value!r} in quotes")
+            return str(value)
+        return value
+
+    def _report(self, line: int, label: str, message: str) -> None:
+        self.problems.append(Problem(self.file, line, label, message))
+
+
+def _value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_object(node, deep=True)
+
+
+def _label(node: yaml.MappingNode) -> str:
+    """The term's first source form as written, for messages about a term."""
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == "source":
+            first = value_node.value[0] if isinstance(value_node, yaml.SequenceNode) else value_node
+            if isinstance(first, yaml.ScalarNode):
+                return str(first.value)
+    return ""
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _too_big(file: str, size: int) -> Problem:
+    return Problem(
+        file, None, "", f"{size} bytes is over the {MAX_FILE_BYTES} byte limit: split the glossary"
+    )
+
+
+def _syntax_problem(file: str, error: yaml.YAMLError) -> Problem:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    detail = f"{context}, {problem}" if context else problem
+    return Problem(file, line, "", f"YAML syntax error: {detail}")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with indented lists; a term's several source forms on one line."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_sources(dumper: yaml.SafeDumper, forms: tuple) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", forms, flow_style=True)
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(tuple, _represent_sources)
+_Dumper.add_representer(str, _represent_text)
+
+
+def dump_glossary(glossary: Glossary) -> str:
+    """YAML text of `glossary` in the same schema; parse_glossary reads it back equal."""
+    document: dict[str, Any] = {"name": glossary.name}
+    if glossary.description:
+        document["description"] = glossary.description
+    document["source_language"] = glossary.source_language
+    document["target_language"] = glossary.target_language
+    if glossary.version is not None:
+        document["version"] = glossary.version
+    document["terms"] = [_term_document(term) for term in glossary.terms]
+    return yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1_000_000)
+
+
+def _term_document(term: Term) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "source": term.sources[0] if len(term.sources) == 1 else tuple(term.sources),
+        "target": term.target,
+        "kind": term.kind,
+    }
+    if term.note:
+        document["note"] = term.note
+    if term.exact:
+        document["exact"] = True
+    return document
