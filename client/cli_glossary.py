@@ -1,0 +1,211 @@
+"""`tarjama glossary ...`: check glossary files and find their terms in text, no server needed.
+
+A glossary argument is a file path or the name of a bundled glossary (`news` is the
+packaged glossary/news.yaml); a path wins when both exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError
+from tarjama.glossary import (
+    Glossary,
+    GlossaryError,
+    Match,
+    Matcher,
+    Problem,
+    bundled_glossary_names,
+    bundled_glossary_path,
+    load_glossary,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "glossary",
+        help="check glossaries and find their terms in text",
+        description="Work with YAML glossaries (schema: glossary/README.md).",
+    )
+    commands = parser.add_subparsers(dest="glossary_command", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check glossary files against the schema",
+        description="Check each glossary; list every problem as FILE:LINE: TERM: MESSAGE.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="glossary file or bundled name")
+    validate.set_defaults(func=run_validate)
+
+    match = commands.add_parser(
+        "match",
+        help="show where glossary terms occur in Arabic text",
+        description="Find glossary terms in Arabic text, as the translator would.",
+    )
+    match.add_argument(
+        "--glossary",
+        "-g",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="glossary file or bundled name (repeat; earlier ones win on overlaps)",
+    )
+    match.add_argument(
+        "text",
+        nargs="?",
+        default="-",
+        metavar="TEXT",
+        help="a text file, literal Arabic text, or - for standard input (the default)",
+    )
+    match.add_argument("--json", action="store_true", help="print the hits as JSON")
+    match.set_defaults(func=run_match)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for argument in args.files:
+        try:
+            glossary = _load(argument)
+        except GlossaryError as error:
+            failed += 1
+            _print_problems(error.problems)
+            continue
+        version = f", version {glossary.version}" if glossary.version is not None else ""
+        print(f"OK {argument}: {len(glossary.terms)} terms (glossary {glossary.name!r}{version})")
+    if failed:
+        print(f"{failed} of {len(args.files)} glossaries are invalid", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def run_match(args: argparse.Namespace) -> int:
+    glossaries: list[tuple[str, Glossary]] = []
+    problems: list[Problem] = []
+    for argument in args.glossary:
+        try:
+            glossary = _load(argument)
+        except GlossaryError as error:
+            problems.extend(error.problems)
+            continue
+        glossaries.append((glossary.name, glossary))
+    if problems:
+        _print_problems(problems)
+        return EXIT_FAILURE
+    text = _read_text(args.text)
+    matches = Matcher(glossaries).find(text)
+    hits = [Hit.from_match(text, match) for match in matches]
+    if args.json:
+        document = {"hits": [hit.__dict__ for hit in hits]}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        _print_table(hits)
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One term occurrence as `glossary match` prints it (also its JSON keys)."""
+
+    source_term: str
+    target_term: str
+    text: str
+    start: int
+    end: int
+    glossary: str
+    kind: str
+    proclitic: str
+    term_start: int
+    term_end: int
+
+    @classmethod
+    def from_match(cls, text: str, match: Match) -> Hit:
+        return cls(
+            source_term=match.source_form,
+            target_term=match.target,
+            text=text[match.start : match.end],
+            start=match.start,
+            end=match.end,
+            glossary=match.glossary,
+            kind=match.term.kind,
+            proclitic=match.proclitic,
+            term_start=match.term_start,
+            term_end=match.term_end,
+        )
+
+
+def _load(argument: str) -> Glossary:
+    """Load a glossary named by path or, failing that, by bundled name."""
+    if _is_file(argument):
+        return load_glossary(argument)
+    bundled = bundled_glossary_path(argument)
+    if bundled is not None:
+        return load_glossary(bundled)
+    names = ", ".join(bundled_glossary_names()) or "none"
+    raise GlossaryError(
+        [
+            Problem(
+                argument,
+                None,
+                "",
+                f"no such file, and no bundled glossary by that name (bundled: {names})",
+            )
+        ]
+    )
+
+
+def _read_text(argument: str) -> str:
+    """The input text: standard input for "-", a file's content, or the argument itself."""
+    if argument == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            return sys.stdin.read()
+        return _decode(stream.read(), "standard input")
+    if _is_file(argument):
+        try:
+            return _decode(Path(argument).read_bytes(), argument)
+        except OSError as error:
+            raise CliError(f"cannot read {argument}: {error.strerror or error}") from error
+    return argument
+
+
+def _is_file(argument: str) -> bool:
+    """True when `argument` names an existing file; literal text (too long, NUL) is not one."""
+    try:
+        return Path(argument).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CliError(
+            f"{name} is not valid UTF-8 (byte {error.start}): convert it to UTF-8 first"
+        ) from error
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _print_table(hits: list[Hit]) -> None:
+    if not hits:
+        print("no glossary terms found")
+        return
+    rows = [
+        (f"{hit.start}-{hit.end}", hit.target_term, hit.glossary or "(inline)", hit.kind, hit.text)
+        for hit in hits
+    ]
+    header = ("SPAN", "TARGET", "GLOSSARY", "KIND", "ARABIC")
+    # Arabic goes last: right-to-left text would otherwise shuffle the columns after it.
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[4]]))
+    print(f"{len(hits)} hits")
