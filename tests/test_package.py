@@ -52,6 +52,7 @@ def test_wheel_carries_the_api_contract_and_bundled_glossary(wheel: Path) -> Non
         "tarjama/server/engine.py",
         "tarjama/client/cli.py",
         "tarjama/glossary/__init__.py",
+        "tarjama/glossary/news.yaml",
     ):
         assert required in names, f"{required} missing from the wheel"
 
