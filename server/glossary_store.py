@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,9 +98,16 @@ class _FileState:
 class GlossaryStore:
     """Thread-safe access to the glossary folder; see the module docstring."""
 
-    def __init__(self, directory: Path, *, check_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        check_interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = Path(directory)
         self.check_interval_s = check_interval_s
+        self._clock = clock
         self._lock = threading.RLock()
         self._files: dict[str, _FileState] = {}
         self._last_check = -float("inf")
@@ -245,7 +252,7 @@ class GlossaryStore:
     # -- noticing edits on disk -----------------------------------------------------------
 
     def _refresh(self, *, force: bool = False) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if not force and now - self._last_check < self.check_interval_s:
             return
         self._last_check = now
