@@ -1,0 +1,308 @@
+"""The Python client against a scriptable stand-in server (tests/client_fakes.py).
+
+What the fake cannot show — real segmentation, enforcement and alignment — is covered
+by the tests that run the client against the real in-process server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from tarjama.client import (
+    AsyncTranslator,
+    Busy,
+    DeadlineExceeded,
+    Document,
+    Glossary,
+    HealthStatus,
+    InvalidRequest,
+    NotFound,
+    RetryPolicy,
+    ServerUnavailable,
+    Term,
+    Translator,
+    Unauthenticated,
+)
+from tarjama.client.types import translation_from_proto, translation_to_proto
+from tarjama.glossary import bundled_glossary_path, load_glossary
+from tarjama.v1 import translator_pb2 as pb
+from tests.client_fakes import FakeServer, start_fake_server
+
+FAST_RETRIES = RetryPolicy(retries=3, initial_backoff=0.01, max_backoff=0.02)
+SENTENCE = "التقى الرئيس الروسي فلاديمير بوتين وزير الخارجية الأمريكي جون كيري في موسكو."
+CUSTOM_YAML = """\
+name: local-names
+description: names this newsroom spells its own way
+terms:
+  - source: جون كيري
+    target: John F. Kerry
+    kind: person
+"""
+
+
+@pytest.fixture(scope="module")
+def news() -> Glossary:
+    path = bundled_glossary_path("news")
+    assert path is not None
+    return load_glossary(path)
+
+
+@pytest.fixture
+def fake(news: Glossary) -> Iterator[FakeServer]:
+    server = start_fake_server([news])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(fake: FakeServer) -> Iterator[Translator]:
+    with Translator(fake.address, retries=FAST_RETRIES, timeout=10) as translator:
+        yield translator
+
+
+def unused_address() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_translate_maps_every_field_of_the_response(client: Translator, seed_article: str):
+    result = client.translate(seed_article, request_id="seed-1")
+
+    assert result.request_id == "seed-1"
+    assert result.model == "fake-ar-en"
+    assert [ref.name for ref in result.glossaries] == ["news"]
+    assert len(result.sentences) == result.stats.sentences > 5
+    for pair in result.sentences:
+        assert pair.source_span.of(seed_article) == pair.source
+        assert pair.target_span.of(result.translation) == pair.target
+        for hit in pair.term_hits:
+            assert hit.glossary == "news"
+            assert hit.target_span.of(result.translation) == hit.target_term
+            assert pair.source_span.start <= hit.source_span.start < hit.source_span.end
+            assert hit.source_span.end <= pair.source_span.end
+    assert any(hit.target_term == "Putin" for p in result.sentences for hit in p.term_hits)
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        {"جون كيري": "John F. Kerry"},
+        [Term(sources=("جون كيري",), target="John F. Kerry", kind="person")],
+    ],
+    ids=["mapping", "term-objects"],
+)
+def test_inline_terms_are_sent_as_mapping_or_terms(client: Translator, terms):
+    result = client.translate(SENTENCE, terms=terms, no_default_glossaries=True)
+
+    hits = result.sentences[0].term_hits
+    assert [(hit.glossary, hit.target_term) for hit in hits] == [("", "John F. Kerry")]
+    assert hits[0].source_span.of(SENTENCE) == "جون كيري"
+
+
+def test_glossaries_must_be_a_list_of_names(client: Translator):
+    with pytest.raises(TypeError, match=r"glossaries=\[name\]"):
+        client.translate(SENTENCE, glossaries="news")
+
+
+def test_response_round_trips_through_the_dataclasses(client: Translator, seed_article: str):
+    message = client._stub.Translate(pb.TranslateRequest(text=seed_article))
+
+    assert translation_to_proto(translation_from_proto(message)) == message
+
+
+def test_unavailable_is_retried_until_it_succeeds(client: Translator, fake: FakeServer):
+    fake.script.unavailable_times = 2
+
+    result = client.translate(SENTENCE)
+
+    assert result.sentences[0].source == SENTENCE
+    assert fake.script.calls == ["Translate"] * 3
+
+
+def test_unavailable_gives_up_after_the_retries(fake: FakeServer):
+    fake.script.unavailable_times = 10
+    policy = RetryPolicy(retries=2, initial_backoff=0.01, max_backoff=0.01)
+    with (
+        Translator(fake.address, retries=policy) as client,
+        pytest.raises(ServerUnavailable, match="the server is starting"),
+    ):
+        client.translate(SENTENCE)
+    assert fake.script.calls == ["Translate"] * 3
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda c: c.translate(SENTENCE, glossaries=["sports"]), NotFound, "sports"),
+        (lambda c: c.translate("   "), InvalidRequest, "text is empty"),
+        (lambda c: c.get_glossary("sports"), NotFound, "no glossary named 'sports'"),
+        (lambda c: c.delete_glossary("sports"), NotFound, "no glossary named 'sports'"),
+    ],
+    ids=["unknown-glossary", "empty-text", "get-missing", "delete-missing"],
+)
+def test_other_errors_are_mapped_and_never_retried(client, fake, call, error, message):
+    with pytest.raises(error, match=message):
+        call(client)
+    assert len(fake.script.calls) == 1
+
+
+def test_busy_carries_the_servers_retry_delay(client: Translator, fake: FakeServer):
+    fake.script.busy_retry_after_ms = 250
+
+    with pytest.raises(Busy, match="queue is full") as raised:
+        client.translate(SENTENCE)
+
+    assert raised.value.retry_after_ms == 250
+    assert raised.value.code is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert fake.script.calls == ["Translate"]
+
+
+def test_deadline_exceeded(client: Translator, fake: FakeServer):
+    fake.script.delay_s = 2.0
+
+    with pytest.raises(DeadlineExceeded):
+        client.translate(SENTENCE, timeout=0.2)
+
+
+def test_server_down_says_which_address_cannot_be_reached():
+    address = unused_address()
+    policy = RetryPolicy(retries=1, initial_backoff=0.01, max_backoff=0.01)
+    with (
+        Translator(address, retries=policy, timeout=5) as client,
+        pytest.raises(ServerUnavailable, match=f"cannot reach the tarjama server at {address}"),
+    ):
+        client.translate(SENTENCE)
+
+
+def test_bearer_token_is_sent_and_writes_need_it(fake: FakeServer):
+    fake.script.token = "s3cret"
+    with Translator(fake.address) as anonymous:
+        with pytest.raises(Unauthenticated, match="bearer token"):
+            anonymous.put_glossary(CUSTOM_YAML)
+        assert "authorization" not in fake.script.metadata[-1]
+    with Translator(fake.address, token="s3cret") as authorised:
+        stored = authorised.put_glossary(CUSTOM_YAML)
+    assert fake.script.metadata[-1]["authorization"] == "Bearer s3cret"
+    assert stored.name == "local-names"
+
+
+def test_glossary_management_round_trip(client: Translator, news: Glossary):
+    created = client.put_glossary(CUSTOM_YAML)
+    replaced = client.put_glossary(
+        Glossary(name="local-names", terms=(Term(("موسكو",), "Moscow", kind="place"),))
+    )
+
+    assert (created.version, replaced.version) == (1, 2)
+    assert client.get_glossary("local-names").terms == (Term(("موسكو",), "Moscow", kind="place"),)
+    listed = {info.name: info for info in client.list_glossaries()}
+    assert listed["news"].term_count == len(news.terms)
+    assert listed["local-names"].version == 2
+    assert client.delete_glossary("local-names") == 2
+    assert "local-names" not in {info.name for info in client.list_glossaries()}
+
+
+def test_model_info(client: Translator):
+    info = client.model_info()
+
+    assert (info.name, info.source_language, info.target_language) == ("fake-ar-en", "ar", "en")
+    assert info.default_glossaries == ("news",)
+    assert info.limits.max_beam_size == 16
+
+
+@pytest.mark.parametrize(
+    ("serving", "service", "expected"),
+    [
+        (True, "", HealthStatus.SERVING),
+        (False, "", HealthStatus.NOT_SERVING),
+        (False, "tarjama.v1.Translator", HealthStatus.NOT_SERVING),
+        (True, "tarjama.v9.Unknown", HealthStatus.SERVICE_UNKNOWN),
+    ],
+)
+def test_health(client: Translator, fake: FakeServer, serving, service, expected):
+    fake.set_serving(serving)
+
+    assert client.health(service) is expected
+
+
+def test_stream_answers_in_order_with_request_ids(client: Translator):
+    documents = [
+        Document(SENTENCE, "first"),
+        "وصل كيري إلى موسكو.",
+        Document("قال بوتين.", "third"),
+    ]
+
+    results = list(client.translate_stream(iter(documents)))
+
+    assert [r.sentences[0].source for r in results] == [
+        SENTENCE,
+        "وصل كيري إلى موسكو.",
+        "قال بوتين.",
+    ]
+    assert [results[0].request_id, results[2].request_id] == ["first", "third"]
+
+
+def test_stream_error_is_mapped(client: Translator):
+    with pytest.raises(NotFound, match="sports"):
+        list(client.translate_stream([SENTENCE], glossaries=["sports"]))
+
+
+def test_async_twin_translates_streams_and_maps_errors(fake: FakeServer):
+    async def scenario() -> tuple:
+        async with AsyncTranslator(fake.address, retries=FAST_RETRIES) as client:
+            fake.script.unavailable_times = 1
+            single = await client.translate(SENTENCE, terms={"جون كيري": "John F. Kerry"})
+
+            async def documents():
+                yield Document("قال بوتين.", "a")
+                yield "وصل كيري إلى موسكو."
+
+            streamed = [result async for result in client.translate_stream(documents())]
+            with pytest.raises(NotFound, match="sports"):
+                await client.get_glossary("sports")
+            return single, streamed, await client.health()
+
+    single, streamed, health = asyncio.run(scenario())
+
+    assert "John F. Kerry" in single.translation
+    assert [result.sentences[0].source for result in streamed] == [
+        "قال بوتين.",
+        "وصل كيري إلى موسكو.",
+    ]
+    assert streamed[0].request_id == "a"
+    assert health is HealthStatus.SERVING
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key, cert = directory / "server.key", directory / "server.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return key, cert
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_tls_with_a_private_root_certificate(tmp_path: Path, news: Glossary):
+    key, cert = _self_signed(tmp_path)
+    fake = start_fake_server([news], tls_key_and_cert=(key.read_bytes(), cert.read_bytes()))
+    try:
+        with Translator(fake.address, root_certificates=cert, timeout=10) as client:
+            assert client.translate(SENTENCE).sentences[0].source == SENTENCE
+        with (
+            Translator(fake.address, tls=True, retries=0, timeout=10) as untrusting,
+            pytest.raises(ServerUnavailable, match=fake.address),
+        ):
+            untrusting.health()
+    finally:
+        fake.stop()
