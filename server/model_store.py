@@ -128,7 +128,8 @@ def _check_name(name: str) -> str:
     if not _NAME.match(name):
         raise ModelStoreError(
             f"{name!r} is not a usable model name: use letters, digits, '.', '_' and '-' "
-            "(at most 100 characters, starting with a letter or digit)"
+            "(at most 100 characters, starting with a letter or digit); with `tarjama "
+            "model import`, choose one with --name"
         )
     return name
 
@@ -237,6 +238,10 @@ class ModelStore:
         name = name or (known.name if known else self._name_for(path))
         self._refuse_overwrite(name, force)
         archive_sha256 = ""
+        if sha256 and not path.is_file():
+            raise ModelStoreError(
+                f"--sha256 checks an archive, but {path} is a directory; leave it out"
+            )
         if path.is_file():
             archive_sha256 = sha256_file(path)
             expected = _check_sha256(sha256) or (known.sha256 if known else None)

@@ -654,6 +654,8 @@ def test_cli_import_list_verify_and_default(
         (["model", "default", "missing"], r"'missing' is not installed"),
         (["model", "import", "nowhere.zip"], r"nowhere\.zip does not exist"),
         (["model", "fetch", "opus-mt-xx-yy"], r"unknown model 'opus-mt-xx-yy'"),
+        (["model", "import", ".", "--sha256", "0" * 64], r"--sha256 checks an archive"),
+        (["model", "import", "نموذج عربي.zip"], r"نموذج عربي\.zip does not exist"),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_code_1(
