@@ -6,8 +6,8 @@ words once; each word is read every way its proclitics allow (وبالكرملي
 the trie. How a word reads is cached, since news text repeats its words a lot.
 
 Overlaps are resolved globally: longest match first (then the higher-priority glossary,
-then the shorter proclitic, then the earlier start), and a match is kept only where no
-kept match already covers one of its words.
+then the shorter proclitic, then the earlier term, then the earlier start), and a match is
+kept only where no kept match already covers one of its words.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class Match:
 
 @dataclass(frozen=True)
 class _Entry:
-    rank: int  # lower wins: inline terms, then glossaries in the order given
+    priority: int  # lower wins: 0 for inline terms, then glossaries in the order given
+    order: int  # position among all terms, for a stable choice within one glossary
     glossary: str
     term: Term
     source_form: str
@@ -55,7 +56,7 @@ class _Node:
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
-        self.entries: list[_Entry] = []  # terms ending here, best rank first
+        self.entries: list[_Entry] = []  # terms ending here, best first
 
     def best(self, with_proclitic: bool) -> _Entry | None:
         for entry in self.entries:
@@ -73,8 +74,15 @@ class _Candidate:
     proclitic_length: int
     entry: _Entry
 
-    def sort_key(self) -> tuple[int, int, int, int]:
-        return (self.start - self.end, self.entry.rank, self.proclitic_length, self.start)
+    def sort_key(self) -> tuple[int, int, int, int, int]:
+        entry = self.entry
+        return (
+            self.start - self.end,
+            entry.priority,
+            self.proclitic_length,
+            entry.order,
+            self.start,
+        )
 
 
 class Matcher:
@@ -92,18 +100,17 @@ class Matcher:
     ) -> None:
         self._root = _Node()
         self.term_count = 0
-        rank = 0
         sources: list[tuple[str, Sequence[Term]]] = [("", inline_terms)]
         sources += [(name, glossary.terms) for name, glossary in glossaries]
-        for glossary_name, terms in sources:
+        for priority, (glossary_name, terms) in enumerate(sources):
             for term in terms:
-                self._add(term, glossary_name, rank)
-                rank += 1
+                self._add(term, glossary_name, priority)
         for node in self._walk_nodes():
-            node.entries.sort(key=lambda entry: entry.rank)
+            node.entries.sort(key=lambda entry: (entry.priority, entry.order))
         self._readings: dict[str, tuple[tuple[int, _Node], ...]] = {}
 
-    def _add(self, term: Term, glossary_name: str, rank: int) -> None:
+    def _add(self, term: Term, glossary_name: str, priority: int) -> None:
+        order = self.term_count
         self.term_count += 1
         for source in term.sources:
             key = match_key(source)
@@ -112,8 +119,8 @@ class Matcher:
             node = self._root
             for word in key:
                 node = node.children.setdefault(word, _Node())
-            if all(entry.rank != rank for entry in node.entries):
-                node.entries.append(_Entry(rank, glossary_name, term, source))
+            if all(entry.order != order for entry in node.entries):
+                node.entries.append(_Entry(priority, order, glossary_name, term, source))
 
     def _walk_nodes(self) -> list[_Node]:
         nodes, pending = [], [self._root]

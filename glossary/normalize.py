@@ -22,7 +22,7 @@ _DELETED_RANGES = (
     "\u0610-\u061a"  # Quranic honorifics and small signs
     "\u064b-\u065f"  # harakat: fathatan ... wavy hamza below
     "\u0670"  # superscript alef
-    "\u06d6-\u06ed"  # Quranic annotation marks, small waw/yeh
+    "\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"  # Quranic annotation marks, small waw/yeh
     "\u08d3-\u08e1\u08e3-\u08ff"  # extended Arabic marks
     "\u0640"  # tatweel
     "\u00ad\u034f\u061c"  # soft hyphen, grapheme joiner, Arabic letter mark

@@ -56,13 +56,16 @@ def parse_glossary(text: str, source_name: str) -> Glossary:
     if size > MAX_FILE_BYTES:
         raise GlossaryError([_too_big(source_name, size)])
     reader = _Reader(source_name)
-    loader = yaml.SafeLoader(text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         glossary = reader.read(loader)
     except yaml.YAMLError as error:
-        raise GlossaryError([_syntax_problem(source_name, error)]) from error
+        raise GlossaryError([_syntax_problem(source_name, text, error)]) from error
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if glossary is not None:
         reader.problems.extend(validate_glossary(glossary, source_name, reader.field_lines))
     if reader.problems:
@@ -213,7 +216,12 @@ def _too_big(file: str, size: int) -> Problem:
     )
 
 
-def _syntax_problem(file: str, error: yaml.YAMLError) -> Problem:
+def _syntax_problem(file: str, text: str, error: yaml.YAMLError) -> Problem:
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        return Problem(
+            file, line, "", f"character U+{error.character:04X} is not allowed in YAML: remove it"
+        )
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     problem = getattr(error, "problem", None) or str(error)
