@@ -90,6 +90,8 @@ class _Reader:
         if not isinstance(root, yaml.MappingNode):
             self._report(_line(root), "", "expected a mapping with name, terms and so on")
             return None
+        if not self._tags_allowed(loader, root):
+            return None
         fields = self._mapping(loader, root, GLOSSARY_KEYS, "")
         self.field_lines = {key: _line(node) for key, node in fields.items()}
         if "terms" not in fields:
@@ -113,6 +115,26 @@ class _Reader:
             ),
             version=version,
         )
+
+    def _tags_allowed(self, loader: yaml.SafeLoader, root: yaml.Node) -> bool:
+        """Report tags the safe loader cannot build (!!python/...), before building anything."""
+        allowed = True
+        pending, seen = [root], set()
+        while pending:
+            node = pending.pop()
+            if id(node) in seen:
+                continue  # aliases share nodes
+            seen.add(id(node))
+            if node.tag not in loader.yaml_constructors:
+                allowed = False
+                self._report(
+                    _line(node), "", f"tag {node.tag!r} is not allowed: use plain YAML values"
+                )
+            if isinstance(node, yaml.SequenceNode):
+                pending.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                pending.extend(item for pair in node.value for item in pair)
+        return allowed
 
     def _term(self, loader: yaml.SafeLoader, node: yaml.Node) -> Term | None:
         if not isinstance(node, yaml.MappingNode):
@@ -200,9 +222,10 @@ def _label(node: yaml.MappingNode) -> str:
     """The term's first source form as written, for messages about a term."""
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == "source":
-            first = value_node.value[0] if isinstance(value_node, yaml.SequenceNode) else value_node
-            if isinstance(first, yaml.ScalarNode):
-                return str(first.value)
+            forms = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for form in forms:
+                if isinstance(form, yaml.ScalarNode) and form.value.strip():
+                    return str(form.value)
     return ""
 
 

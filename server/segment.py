@@ -34,14 +34,16 @@ _LATIN_ABBREVIATIONS = frozenset(
         "capt", "gov", "sen", "rep", "inc", "ltd", "co", "corp", "no", "vs",
     }
 )  # fmt: skip
-# Clause boundaries for cutting an over-long sentence, best first. Each pattern matches
-# the character the left piece ends with (comma, semicolon) or, for و, the space before it.
+# Clause boundaries for cutting an over-long sentence, best first, each with whether the
+# piece ends after the match (a comma stays on the left) or before it (a space, and the
+# conjunction و that starts the next piece).
 _CLAUSE_BOUNDARIES = (
-    re.compile(r"[،,](?!\d)"),
-    re.compile(r";"),
-    re.compile(r"\s(?=و[\u0621-\u064a])"),
-    re.compile(r"\s"),
+    (re.compile(r"[،,](?!\d)"), True),
+    (re.compile(r";"), True),
+    (re.compile(r"\s(?=و[\u0621-\u064a])"), False),
+    (re.compile(r"\s"), False),
 )
+_BOUNDARY_LOOKAHEAD = 3  # characters past the limit a boundary pattern may need to see
 
 
 @dataclass(frozen=True)
@@ -189,13 +191,18 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
 
 
 def _clause_cut(text: str, start: int, limit: int) -> int:
-    """Where to end a piece of text[start:...] that must stop by `limit`, exclusive."""
+    """Where to end a piece of text[start:...] that must end by `limit`."""
+    search_end = min(limit + _BOUNDARY_LOOKAHEAD, len(text))
     # Prefer pieces of a reasonable size; accept a short one only when nothing else fits.
     for earliest in (start + (limit - start) // 4, start + 1):
-        for boundary in _CLAUSE_BOUNDARIES:
-            cuts = [m.end() for m in boundary.finditer(text, earliest, limit)]
-            if cuts:
-                return cuts[-1]
+        for boundary, piece_ends_after in _CLAUSE_BOUNDARIES:
+            ends = [
+                found.end() if piece_ends_after else found.start()
+                for found in boundary.finditer(text, earliest, search_end)
+            ]
+            ends = [end for end in ends if end <= limit]
+            if ends:
+                return ends[-1]
     cut = limit
     while cut > start + 1 and is_attached_mark(text[cut]):
         cut -= 1  # never separate a letter from its diacritics
