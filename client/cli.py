@@ -24,8 +24,11 @@ EXIT_INTERRUPTED = 130
 
 # Sub-command groups, in the order `tarjama --help` lists them.
 COMMAND_MODULES = (
+    "tarjama.client.cli_translate",
     "tarjama.client.cli_glossary",
     "tarjama.client.cli_model",
+    "tarjama.client.cli_health",
+    "tarjama.client.cli_serve",
 )
 
 

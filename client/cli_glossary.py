@@ -64,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     match.add_argument("--json", action="store_true", help="print the hits as JSON")
     match.set_defaults(func=run_match)
 
+    from tarjama.client.cli_glossary_remote import register_remote  # list/show/push/delete
+
+    register_remote(commands)
+
 
 def run_validate(args: argparse.Namespace) -> int:
     failed = 0

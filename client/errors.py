@@ -12,12 +12,19 @@ RETRY_AFTER_METADATA_KEY = "retry-after-ms"
 
 
 class TarjamaError(Exception):
-    """A call to the tarjama server failed; ``message`` is the server's explanation."""
+    """A call to the tarjama server failed.
 
-    def __init__(self, message: str, code: grpc.StatusCode | None = None) -> None:
+    ``message`` explains it; ``details`` is the status message exactly as received (the
+    server's own words, or gRPC's when the server was never reached).
+    """
+
+    def __init__(
+        self, message: str, code: grpc.StatusCode | None = None, details: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.details = details
 
 
 class InvalidRequest(TarjamaError):
@@ -50,9 +57,10 @@ class Busy(TarjamaError):
         self,
         message: str,
         code: grpc.StatusCode | None = grpc.StatusCode.RESOURCE_EXHAUSTED,
+        details: str = "",
         retry_after_ms: int | None = None,
     ) -> None:
-        super().__init__(message, code)
+        super().__init__(message, code, details)
         self.retry_after_ms = retry_after_ms
 
 
@@ -87,8 +95,8 @@ def error_from_status(
     if code is grpc.StatusCode.UNAVAILABLE and address:
         message = f"cannot reach the tarjama server at {address} ({message})"
     if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return Busy(message, code, _retry_after_ms(trailing_metadata))
-    return _ERROR_BY_CODE.get(code, TarjamaError)(message, code)
+        return Busy(message, code, details or "", _retry_after_ms(trailing_metadata))
+    return _ERROR_BY_CODE.get(code, TarjamaError)(message, code, details or "")
 
 
 def error_from_rpc(error: grpc.RpcError, address: str = "") -> TarjamaError:

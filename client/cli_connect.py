@@ -1,0 +1,134 @@
+"""What every command that talks to a tarjama server shares: options, connection, errors.
+
+The server address comes from --server, else TARJAMA_SERVER, else localhost:50051; the
+bearer token from --token, else TARJAMA_TOKEN (the environment keeps it out of shell
+history and process lists). Failures of the client library become one-line CliErrors
+that say what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from tarjama.client.cli import EXIT_FAILURE, EXIT_UNAVAILABLE, CliError
+from tarjama.client.errors import (
+    Busy,
+    Conflict,
+    DeadlineExceeded,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    ServerUnavailable,
+    TarjamaError,
+    Unauthenticated,
+)
+from tarjama.client.translator import DEFAULT_ADDRESS, Translator
+
+SERVER_ENV = "TARJAMA_SERVER"
+TOKEN_ENV = "TARJAMA_TOKEN"
+
+# Substrings of gRPC's own messages for a server never reached, and how to say them.
+_CONNECTION_REASONS = (
+    ("connection refused", "connection refused"),
+    ("dns resolution failed", "unknown host"),
+    ("name or service not known", "unknown host"),
+    ("handshake", "TLS handshake failed: check --tls and --ca"),
+    ("ssl", "TLS failed: check --tls and --ca"),
+    ("socket closed", "the connection was closed: if the server uses TLS, pass --tls"),
+    ("deadline", "no answer in time"),
+)
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("server connection")
+    group.add_argument(
+        "--server",
+        metavar="HOST:PORT",
+        default=os.environ.get(SERVER_ENV) or DEFAULT_ADDRESS,
+        help=f"the tarjama server (default: ${SERVER_ENV} or {DEFAULT_ADDRESS})",
+    )
+    group.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV) or None,
+        help=f"bearer token for glossary changes (default: ${TOKEN_ENV})",
+    )
+    group.add_argument("--tls", action="store_true", help="connect over TLS")
+    group.add_argument(
+        "--ca",
+        metavar="PEM",
+        help="CA certificate(s) to trust for the server's certificate (implies --tls)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="deadline of each call to the server (default: 300)",
+    )
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return seconds
+
+
+def connect(args: argparse.Namespace) -> Translator:
+    """A client for the server the command line names."""
+    try:
+        return Translator(
+            args.server,
+            token=args.token,
+            tls=args.tls,
+            root_certificates=args.ca,
+            timeout=args.timeout,
+        )
+    except TarjamaError as error:  # an unreadable --ca file
+        raise CliError(f"{error.message}: pass a readable PEM file to --ca") from error
+
+
+def cli_error(error: TarjamaError, args: argparse.Namespace) -> CliError:
+    """One line for a failed call: what happened, then what to do."""
+    server = args.server
+    said = error.details or error.message
+    if isinstance(error, ServerUnavailable):
+        return CliError(
+            f"cannot reach the tarjama server at {server} ({_connection_reason(said)}): "
+            f"start it with `tarjama serve`, or pass --server HOST:PORT or set {SERVER_ENV}",
+            EXIT_UNAVAILABLE,
+        )
+    if isinstance(error, Unauthenticated):
+        what_to_do = (
+            "check the token given with --token or $" + TOKEN_ENV
+            if args.token
+            else f"pass --token TOKEN or set {TOKEN_ENV}"
+        )
+        return CliError(f"the server at {server} refused the call ({said}): {what_to_do}")
+    if isinstance(error, Busy):
+        wait = f"{error.retry_after_ms} ms" if error.retry_after_ms is not None else "a moment"
+        return CliError(f"the server at {server} is busy ({said}): try again in {wait}")
+    if isinstance(error, DeadlineExceeded):
+        return CliError(
+            f"the server at {server} did not answer within {args.timeout:g} s: "
+            "pass --timeout with more seconds, or send a shorter text"
+        )
+    if isinstance(error, NotFound):  # only glossaries are looked up by name
+        hint = "" if "glossary list" in said else ": `tarjama glossary list` shows what there is"
+        return CliError(said + hint)
+    if isinstance(error, InvalidRequest | Conflict | PermissionDenied):
+        return CliError(said)
+    code = error.code.name if error.code is not None else "an error"
+    return CliError(f"the server at {server} failed with {code}: {said}", EXIT_FAILURE)
+
+
+def _connection_reason(details: str) -> str:
+    lowered = details.lower()
+    for marker, reason in _CONNECTION_REASONS:
+        if marker in lowered:
+            return reason
+    return details.splitlines()[0] if details else "unavailable"

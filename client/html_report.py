@@ -1,0 +1,125 @@
+"""A translated document as one self-contained HTML page, sentence pairs side by side.
+
+English on the left, Arabic on the right (``dir="rtl"``, ``lang="ar"``); glossary terms
+are highlighted in both, and hovering a sentence or a term highlights its counterpart
+(inline CSS and JS from html_report.html; no external resources). Every piece of text
+from the document or the server is escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from importlib.resources import files
+from string import Template
+
+from tarjama.client.types import SentencePair, Translation
+
+_TEMPLATE = Template(files("tarjama.client").joinpath("html_report.html").read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """A highlighted stretch of one sentence, in code points relative to the sentence."""
+
+    start: int
+    end: int
+    term_ids: tuple[str, ...]
+    tooltip: str
+
+
+def render_html(source_text: str, translation: Translation, *, title: str) -> str:
+    """The page for ``translation`` of ``source_text`` (the text that was sent)."""
+    paragraphs: list[list[str]] = []
+    previous_end: int | None = None
+    for index, pair in enumerate(translation.sentences):
+        gap = (
+            ""
+            if previous_end is None
+            else translation.translation[previous_end : pair.target_span.start]
+        )
+        if previous_end is None or "\n" in gap:
+            paragraphs.append([])
+        paragraphs[-1].append(_pair_html(index, pair))
+        previous_end = pair.target_span.end
+    body = "\n".join(
+        '  <section class="paragraph">\n' + "\n".join(rows) + "\n  </section>"
+        for rows in paragraphs
+    )
+    return _TEMPLATE.substitute(
+        title=escape(title), meta=escape(_meta_line(source_text, translation)), body=body
+    )
+
+
+def _meta_line(source_text: str, translation: Translation) -> str:
+    parts = [f"model {translation.model}" if translation.model else "model unknown"]
+    if translation.glossaries:
+        names = ", ".join(f"{ref.name} v{ref.version}" for ref in translation.glossaries)
+        parts.append(f"glossaries {names}")
+    hits = sum(len(pair.term_hits) for pair in translation.sentences)
+    parts.append(f"{len(translation.sentences)} sentences, {hits} glossary terms")
+    parts.append(f"{len(source_text):,} characters")
+    if translation.request_id:
+        parts.append(f"request {translation.request_id}")
+    return " · ".join(parts)
+
+
+def _pair_html(index: int, pair: SentencePair) -> str:
+    source_marks, target_marks = _marks(index, pair)
+    copied = pair.score == 0 and pair.source == pair.target
+    classes = "pair copied" if copied else "pair"
+    tooltip = "copied through: nothing to translate" if copied else f"score {pair.score:.2f}"
+    english = _highlight(pair.target, target_marks)
+    arabic = _highlight(pair.source, source_marks)
+    return (
+        f'    <div class="{classes}" data-pair="{index}" title="{escape(tooltip)}">\n'
+        f'      <p class="en" lang="en" dir="ltr">{english}</p>\n'
+        f'      <p class="ar" lang="ar" dir="rtl">{arabic}</p>\n'
+        "    </div>"
+    )
+
+
+def _marks(index: int, pair: SentencePair) -> tuple[list[_Mark], list[_Mark]]:
+    """The term highlights of the Arabic and of the English sentence."""
+    source: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    target: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for number, hit in enumerate(pair.term_hits):
+        term_id = f"t{index}-{number}"
+        origin = hit.glossary or "inline term"
+        tooltip = f"{origin}: {hit.source_term} → {hit.target_term} ({hit.method})"
+        for spans, span, offset in (
+            (source, hit.source_span, pair.source_span.start),
+            (target, hit.target_span, pair.target_span.start),
+        ):
+            spans.setdefault((span.start - offset, span.end - offset), []).append(
+                (term_id, tooltip)
+            )
+    return _non_overlapping(source, len(pair.source)), _non_overlapping(target, len(pair.target))
+
+
+def _non_overlapping(
+    spans: dict[tuple[int, int], list[tuple[str, str]]], length: int
+) -> list[_Mark]:
+    # Hits that share a span (one rendering placed for a term written twice) share a mark;
+    # a span outside the sentence or crossing a kept one cannot be drawn and is left out.
+    marks: list[_Mark] = []
+    for (start, end), entries in sorted(spans.items()):
+        if not 0 <= start < end <= length or (marks and start < marks[-1].end):
+            continue
+        ids = tuple(term_id for term_id, _ in entries)
+        marks.append(_Mark(start, end, ids, "\n".join(dict.fromkeys(tip for _, tip in entries))))
+    return marks
+
+
+def _highlight(sentence: str, marks: list[_Mark]) -> str:
+    pieces: list[str] = []
+    position = 0
+    for mark in marks:
+        pieces.append(escape(sentence[position : mark.start]))
+        pieces.append(
+            f'<mark class="term" data-term="{" ".join(mark.term_ids)}" '
+            f'title="{escape(mark.tooltip)}">{escape(sentence[mark.start : mark.end])}</mark>'
+        )
+        position = mark.end
+    pieces.append(escape(sentence[position:]))
+    return "".join(pieces)
