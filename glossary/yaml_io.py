@@ -241,12 +241,14 @@ def _too_big(file: str, size: int) -> Problem:
 
 def _syntax_problem(file: str, text: str, error: yaml.YAMLError) -> Problem:
     if isinstance(error, yaml.reader.ReaderError):
-        line = text.count("\n", 0, error.position) + 1
         return Problem(
-            file, line, "", f"character U+{error.character:04X} is not allowed in YAML: remove it"
+            file,
+            text.count("\n", 0, error.position) + 1,
+            "",
+            f"character U+{error.character:04X} is not allowed in YAML: remove it",
         )
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
+    line: int | None = mark.line + 1 if mark is not None else None
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     detail = f"{context}, {problem}" if context else problem
