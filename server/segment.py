@@ -19,15 +19,15 @@ fits: `،` or `,`, then `;`, then a word starting with the conjunction و, then 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from tarjama.glossary.normalize import contains_arabic_letter, is_attached_mark
+from tarjama.glossary.normalize import TATWEEL, contains_arabic_letter, is_attached_mark
 
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _EVENT = re.compile(r"[«»“”\"]|[.!?؟؛…]+")
 _CLOSERS = frozenset('»”’)]"')
 _ARABIC_LETTER = re.compile(r"[\u0621-\u063a\u0641-\u064a\u0671-\u06d3]")
-_WORD_BEFORE = re.compile(r"[^\W\d_]+$")
 _LATIN_ABBREVIATIONS = frozenset(
     {
         "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "col", "lt", "sgt",
@@ -152,30 +152,49 @@ def _boundary_after(
         boundary += 1
     if boundary == line_end or text[boundary].isspace():
         return boundary
-    if not is_ellipsis and boundary == run_end and _ARABIC_LETTER.match(text, boundary):
-        word = _WORD_BEFORE.search(text, sentence_start, run_start)
-        if word is not None and len(word.group()) >= 2:
-            return boundary  # «الأسد.وقال»: a missing space after the full stop
-    return None
+    # «الأسد.وقال»: a missing space after the full stop, not an abbreviation before it.
+    missing_space = (
+        not is_ellipsis
+        and boundary == run_end
+        and _ARABIC_LETTER.match(text, boundary) is not None
+        and len(_word_before(text, sentence_start, run_start)) >= 2
+    )
+    return boundary if missing_space else None
 
 
 def _is_abbreviation(text: str, sentence_start: int, period: int) -> bool:
     """A period that closes an initial, a title or a list number, not a sentence."""
-    word = _WORD_BEFORE.search(text, sentence_start, period)
-    if word is None:
-        number_start = period
-        while number_start > sentence_start and text[number_start - 1].isdigit():
-            number_start -= 1
+    word = _word_before(text, sentence_start, period)
+    if not word:
+        number_start = _back_over(text, sentence_start, period, str.isdigit)
         # "1." opening a sentence numbers a list item; "في عام 2015." ends a sentence.
-        return number_start < period and not text[sentence_start:number_start].strip()
-    letters = word.group().replace("\u0640", "")
+        return number_start < period and (
+            _back_over(text, sentence_start, number_start, str.isspace) == sentence_start
+        )
+    letters = word.replace(TATWEEL, "")
     if letters.lower() in _LATIN_ABBREVIATIONS:
         return True
     if len(letters) != 1:
         return False
     # A letter after a year is an era (1950م. / 1436 هـ.), which can end a sentence.
-    before = text[sentence_start : word.start()].rstrip()
-    return not (before and before[-1].isdigit())
+    before = _back_over(text, sentence_start, period - len(word), str.isspace)
+    return not (before > sentence_start and text[before - 1].isdigit())
+
+
+def _word_before(text: str, lower: int, position: int) -> str:
+    """The letters (tatweel included) just before `position`, not before `lower`."""
+    return text[_back_over(text, lower, position, _is_word_char) : position]
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalpha() or char == TATWEEL
+
+
+def _back_over(text: str, lower: int, position: int, belongs: Callable[[str], bool]) -> int:
+    """Step back from `position` over characters that `belongs` accepts, down to `lower`."""
+    while position > lower and belongs(text[position - 1]):
+        position -= 1
+    return position
 
 
 def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
