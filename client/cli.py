@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "tarjama.client.cli_glossary",
     "tarjama.client.cli_model",
     "tarjama.client.cli_health",
+    "tarjama.client.cli_serve",
 )
 
 

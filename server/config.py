@@ -194,6 +194,10 @@ class ServerConfig:
         default=4096,
         metadata=_about("source tokens per batch the batcher hands to CTranslate2", _POSITIVE),
     )
+    max_batch_sentences: int = field(
+        default=64,
+        metadata=_about("sentences per batch the batcher hands to CTranslate2", _POSITIVE),
+    )
     max_wait_ms: int = field(
         default=5,
         metadata=_about(
@@ -201,7 +205,7 @@ class ServerConfig:
         ),
     )
     max_queue_sentences: int = field(
-        default=20000,
+        default=10_000,
         metadata=_about(
             "sentences waiting in the queue before requests get RESOURCE_EXHAUSTED", _POSITIVE
         ),

@@ -1,0 +1,79 @@
+"""`tarjama serve`: run the gRPC translation server.
+
+Every server setting is a flag here, named after the setting (see
+``tarjama.server.config``); a flag wins over ``TARJAMA_*`` variables and the config file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tarjama.client.cli import EXIT_USAGE, CliError
+
+# The token would show in `ps` and shell history: it comes from the environment
+# (TARJAMA_AUTH_TOKEN), the config file or --auth-token-file only.
+_NOT_FLAGS = frozenset({"auth_token"})
+
+
+def register(subparsers: Any) -> None:
+    from tarjama.server.config import SETTINGS, env_name, flag_name, setting_help
+
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the gRPC translation server",
+        description=(
+            "Serve tarjama.v1.Translator. Settings come from defaults, then --config FILE "
+            "(TOML, keys named like the flags with '_'), then TARJAMA_* environment "
+            "variables, then these flags. SIGTERM or SIGINT stops it gracefully."
+        ),
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML file of settings (e.g. port = 50051)"
+    )
+    for name, setting in SETTINGS.items():
+        if name in _NOT_FLAGS:
+            continue
+        parser.add_argument(
+            flag_name(name),
+            dest=f"setting_{name}",
+            metavar=_metavar(name, setting.default),
+            help=f"{setting_help(name)} [{env_name(name)}]",
+        )
+    parser.set_defaults(func=run)
+
+
+def _metavar(name: str, default: object) -> str:
+    if name.endswith("port"):
+        return "PORT"
+    if name == "model":
+        return "PATH|NAME"
+    if isinstance(default, tuple):
+        return "NAME,..."
+    if isinstance(default, int | float):
+        return "N"
+    return "PATH" if default is None else "TEXT"
+
+
+def run(args: argparse.Namespace) -> int:
+    from tarjama.glossary import GlossaryError
+    from tarjama.server.app import StartupError, serve
+    from tarjama.server.config import SETTINGS, ConfigError, load_config
+    from tarjama.server.engine import EngineError
+    from tarjama.server.glossary_store import GlossaryStoreError
+    from tarjama.server.model_store import ModelStoreError
+
+    flags = {
+        name: value
+        for name in SETTINGS
+        if (value := getattr(args, f"setting_{name}", None)) is not None
+    }
+    try:
+        config = load_config(args.config, flags=flags)
+    except ConfigError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    try:
+        return serve(config)
+    except (ModelStoreError, EngineError, StartupError, GlossaryStoreError, GlossaryError) as error:
+        raise CliError(str(error)) from None
