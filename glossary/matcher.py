@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from tarjama.glossary.clitics import stem_readings
 from tarjama.glossary.model import Glossary, Term, match_key
-from tarjama.glossary.normalize import normalize
+from tarjama.glossary.normalize import WORD, normalize
 
-_WORD = re.compile(r"[^\W_]+")
 # What may separate the words of a multi-word term in the text: spaces and hyphens (the
 # normalised text has no invisible controls left), never punctuation that ends a clause.
 _WORD_GAP = re.compile(r"[\s\-\u2010\u2011]+")
@@ -102,11 +101,10 @@ class Matcher:
         self.term_count = 0
         sources: list[tuple[str, Sequence[Term]]] = [("", inline_terms)]
         sources += [(name, glossary.terms) for name, glossary in glossaries]
+        # Terms are added in priority order, so each node's entries end up best first.
         for priority, (glossary_name, terms) in enumerate(sources):
             for term in terms:
                 self._add(term, glossary_name, priority)
-        for node in self._walk_nodes():
-            node.entries.sort(key=lambda entry: (entry.priority, entry.order))
         self._readings: dict[str, tuple[tuple[int, _Node], ...]] = {}
 
     def _add(self, term: Term, glossary_name: str, priority: int) -> None:
@@ -122,18 +120,10 @@ class Matcher:
             if all(entry.order != order for entry in node.entries):
                 node.entries.append(_Entry(priority, order, glossary_name, term, source))
 
-    def _walk_nodes(self) -> list[_Node]:
-        nodes, pending = [], [self._root]
-        while pending:
-            node = pending.pop()
-            nodes.append(node)
-            pending.extend(node.children.values())
-        return nodes
-
     def find(self, text: str) -> list[Match]:
         """Every term occurrence in `text`, sorted by start, none overlapping."""
         normalized = normalize(text)
-        words = list(_WORD.finditer(normalized.text))
+        words = list(WORD.finditer(normalized.text))
         candidates = self._candidates(normalized.text, words)
         covered = bytearray(len(words))
         kept: list[_Candidate] = []

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tarjama.glossary.normalize import contains_arabic_letter, normalize_text
+from tarjama.glossary.normalize import WORD, contains_arabic_letter, normalize_text
 
 KINDS = ("person", "organization", "place", "other")
 SOURCE_LANGUAGE = "ar"
@@ -23,7 +23,6 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 # Bidi embeddings, overrides and isolates can make text display differently from what
 # it is, so a reviewer could approve a term that matches something else.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class GlossaryError(Exception):
 
 def match_key(source: str) -> tuple[str, ...]:
     """The normalised words a source form matches as; equal keys match the same text."""
-    return tuple(_WORD.findall(normalize_text(source)))
+    return tuple(WORD.findall(normalize_text(source)))
 
 
 def validate_glossary(

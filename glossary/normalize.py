@@ -71,6 +71,8 @@ _ONE_TO_ONE.update(
 _ONE_TO_ONE.update({space: " " for space in "\u2007\u2008\u2009\u200a\u202f\u205f\u3000"})
 _TABLE = str.maketrans(_ONE_TO_ONE)
 
+# A word of normalised text: letters and digits of any script (marks are gone by then).
+WORD = re.compile(r"[^\W_]+")
 _ARABIC_LETTER = re.compile(
     "[\u0621-\u063a\u0641-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06ee\u06ef"
     "\u06fa-\u06fc\u06ff\u0750-\u077f\u08a0-\u08c9\ufb50-\ufd3d\ufd50-\ufdfb\ufe80-\ufefc]"
