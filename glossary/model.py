@@ -134,19 +134,26 @@ def validate_terms(terms: Iterable[Term], file: str) -> list[Problem]:
                 first_seen[key] = (term, source)
                 continue
             other, other_source = first_seen[key]
-            where = f"line {other.line}" if other.line is not None else f"term {other.label!r}"
+            where = (
+                f"line {other.line}"
+                if other.line is not None
+                else f"term {_shorten(other.label)!r}"
+            )
             same = (
                 ""
                 if source == other_source
-                else f" ({other_source!r} is the same after normalisation)"
+                else f" ({_shorten(other_source)!r} is the same after normalisation)"
             )
             if other.target != term.target:
                 message = (
-                    f"source {source!r} is already at {where} with a different target "
-                    f"{other.target!r} (here {term.target!r}){same}: keep one target per source"
+                    f"source {_shorten(source)!r} is already at {where} with a different target "
+                    f"{_shorten(other.target)!r} (here {_shorten(term.target)!r}){same}: "
+                    "keep one target per source"
                 )
             else:
-                message = f"duplicate source {source!r}, already at {where}{same}: remove one"
+                message = (
+                    f"duplicate source {_shorten(source)!r}, already at {where}{same}: remove one"
+                )
             problems.append(Problem(file, term.line, _shorten(term.label), message))
     return problems
 
