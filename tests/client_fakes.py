@@ -9,6 +9,8 @@ and checkable without a model.
 
 from __future__ import annotations
 
+import io
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +18,10 @@ from concurrent import futures
 from dataclasses import dataclass, field
 
 import grpc
+import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from tarjama.client.cli import main
 from tarjama.client.types import glossary_from_proto, glossary_to_proto, term_from_proto
 from tarjama.glossary import Glossary, GlossaryError, Matcher, parse_glossary
 from tarjama.server.segment import segment
@@ -248,3 +252,29 @@ def start_fake_server(
     fake = FakeServer(f"{host}:{port}", servicer.script, servicer, health_servicer, server)
     fake.set_serving(True)
     return fake
+
+
+@dataclass(frozen=True)
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    stdin: bytes | None = None,
+    terminal: bool = False,
+) -> CliRun:
+    """Runs `tarjama ARGV` in this process; `stdin` is piped in, `terminal` fakes a TTY."""
+    piped = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
+    monkeypatch.setattr(piped, "isatty", lambda: stdin is None, raising=False)
+    monkeypatch.setattr(sys, "stdin", piped)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal, raising=False)
+    capsys.readouterr()
+    exit_code = main(argv)
+    captured = capsys.readouterr()
+    return CliRun(exit_code, captured.out, captured.err)

@@ -1,0 +1,218 @@
+"""`tarjama translate` against the stand-in server: inputs, formats, outputs, progress.
+
+The CLI's output is compared with what the client library gets for the same text, so
+these tests check the command line's plumbing, not any particular translation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from google.protobuf import json_format
+
+from tarjama.client import Translator
+from tarjama.glossary import bundled_glossary_path, load_glossary
+from tarjama.v1 import translator_pb2 as pb
+from tests.client_fakes import FakeServer, run_cli, start_fake_server
+
+KERRY = "وصل وزير الخارجية الأمريكي جون كيري إلى موسكو أمس."
+LAVROV = "وقال لافروف إن المحادثات مع كيري كانت مفيدة.\nوأكد الكرملين دعم الحل السياسي في سورية."
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeServer]:
+    path = bundled_glossary_path("news")
+    assert path is not None
+    server = start_fake_server([load_glossary(path)])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(fake: FakeServer) -> Iterator[Translator]:
+    with Translator(fake.address) as translator:
+        yield translator
+
+
+@pytest.fixture
+def cli(fake: FakeServer, capsys, monkeypatch):
+    def run(*argv: str, stdin: bytes | None = None, terminal: bool = False):
+        return run_cli(
+            [*argv, "--server", fake.address], capsys, monkeypatch, stdin=stdin, terminal=terminal
+        )
+
+    return run
+
+
+@pytest.fixture
+def articles(tmp_path: Path, seed_article: str) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "seed.txt").write_text(seed_article, encoding="utf-8")
+    (folder / "kerry.txt").write_text(KERRY, encoding="utf-8")
+    (folder / "lavrov.txt").write_text(LAVROV, encoding="utf-8")
+    (folder / "notes.md").write_text("# not an article", encoding="utf-8")
+    return folder
+
+
+def test_seed_article_as_text(cli, client: Translator, articles: Path, seed_article: str):
+    run = cli("translate", str(articles / "seed.txt"))
+
+    assert run.exit_code == 0
+    assert run.stdout == client.translate(seed_article).translation + "\n"
+    assert run.stderr == ""
+
+
+def test_stdin_to_stdout(cli, client: Translator):
+    run = cli("translate", stdin=KERRY.encode())
+
+    assert run.exit_code == 0
+    assert run.stdout == client.translate(KERRY).translation + "\n"
+
+
+def test_explicit_dash_reads_stdin_and_a_byte_order_mark_is_dropped(cli, client: Translator):
+    run = cli("translate", "-", stdin=b"\xef\xbb\xbf" + KERRY.encode())
+
+    assert run.stdout == client.translate(KERRY).translation + "\n"
+
+
+def test_json_is_the_translate_response_with_proto_field_names(
+    cli, client: Translator, articles: Path, seed_article: str
+):
+    run = cli("translate", str(articles / "seed.txt"), "--format", "json")
+
+    document = json.loads(run.stdout)
+    name = str(articles / "seed.txt")
+    expected = client._stub.Translate(pb.TranslateRequest(text=seed_article, request_id=name))
+    assert json_format.ParseDict(document, pb.TranslateResponse()) == expected
+    assert {"request_id", "translation", "sentences", "glossaries", "stats"} <= document.keys()
+    assert {"source_span", "target_span", "term_hits"} <= document["sentences"][0].keys()
+    assert document["request_id"] == name
+
+
+def test_several_files_as_json_lines(cli, articles: Path):
+    files = [str(articles / name) for name in ("kerry.txt", "lavrov.txt")]
+
+    run = cli("translate", *files, "--format", "json")
+
+    lines = run.stdout.splitlines()
+    assert [json.loads(line)["request_id"] for line in lines] == files
+
+
+def test_tsv_has_one_row_per_sentence_pair(cli, client: Translator):
+    run = cli("translate", "--format", "tsv", stdin=LAVROV.encode())
+
+    rows = [line.split("\t") for line in run.stdout.splitlines()]
+    pairs = client.translate(LAVROV).sentences
+    assert rows[0] == ["sentence", "source", "target"]
+    assert rows[1:] == [[str(i), p.source, p.target] for i, p in enumerate(pairs, start=1)]
+
+
+def test_tsv_of_several_files_names_each_file(cli, articles: Path):
+    files = [str(articles / name) for name in ("kerry.txt", "lavrov.txt")]
+
+    run = cli("translate", *files, "--format", "tsv")
+
+    rows = [line.split("\t") for line in run.stdout.splitlines()]
+    assert rows[0] == ["file", "sentence", "source", "target"]
+    assert [row[0] for row in rows[1:]] == [files[0], files[1], files[1]]
+
+
+def test_several_text_files_to_stdout_get_headings(cli, articles: Path):
+    run = cli("translate", str(articles / "kerry.txt"), str(articles / "lavrov.txt"))
+
+    headings = [line for line in run.stdout.splitlines() if line.startswith("==> ")]
+    assert headings == [f"==> {articles / 'kerry.txt'} <==", f"==> {articles / 'lavrov.txt'} <=="]
+
+
+@pytest.mark.parametrize(
+    ("output_format", "suffix"),
+    [("text", ".en.txt"), ("json", ".json"), ("tsv", ".tsv"), ("html", ".html")],
+)
+def test_folder_to_output_folder(cli, articles: Path, tmp_path: Path, output_format, suffix):
+    out = tmp_path / "out" / "nested"
+
+    run = cli("translate", str(articles), "--format", output_format, "--output", str(out))
+
+    assert run.exit_code == 0
+    assert run.stdout == ""
+    names = sorted(path.name for path in out.iterdir())
+    assert names == sorted(f"{stem}{suffix}" for stem in ("kerry", "lavrov", "seed"))
+
+
+def test_single_file_to_output_file(cli, client: Translator, articles: Path, tmp_path: Path):
+    out = tmp_path / "kerry-english.txt"
+
+    run = cli("translate", str(articles / "kerry.txt"), "-o", str(out))
+
+    assert run.exit_code == 0
+    assert out.read_text(encoding="utf-8") == client.translate(KERRY).translation + "\n"
+
+
+def test_single_file_into_an_existing_folder(cli, articles: Path, tmp_path: Path):
+    run = cli("translate", str(articles / "kerry.txt"), "-o", str(tmp_path))
+
+    assert run.exit_code == 0
+    assert (tmp_path / "kerry.en.txt").is_file()
+
+
+def test_terms_glossaries_and_options_reach_the_server(cli, fake: FakeServer):
+    run = cli(
+        "translate",
+        "--term",
+        "جون كيري=John F. Kerry",
+        "-t",
+        "موسكو = Moskva",
+        "--glossary",
+        "news",
+        "--format",
+        "json",
+        stdin=KERRY.encode(),
+    )
+
+    document = json.loads(run.stdout)
+    hits = document["sentences"][0]["term_hits"]
+    assert {(hit["glossary"], hit["target_term"]) for hit in hits} == {
+        ("", "John F. Kerry"),
+        ("", "Moskva"),
+    }
+    assert [ref["name"] for ref in document["glossaries"]] == ["news"]
+
+
+def test_no_default_glossaries(cli):
+    run = cli("translate", "--no-default-glossaries", "--format", "json", stdin=KERRY.encode())
+
+    assert json.loads(run.stdout)["glossaries"] == []
+
+
+def test_progress_line_on_a_terminal(cli, articles: Path):
+    run = cli("translate", str(articles), "-o", str(articles / "out"), terminal=True)
+
+    assert "[1/3] translating" in run.stderr
+    assert "[3/3] translating" in run.stderr
+    assert run.stderr.endswith("\r")  # the line is wiped when done
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(cli, articles: Path):
+    run = cli("translate", str(articles), "-o", str(articles / "out"))
+
+    assert run.stderr == ""
+
+
+def test_one_bad_input_does_not_stop_the_others(cli, articles: Path, tmp_path: Path):
+    (articles / "empty.txt").write_text("  \n", encoding="utf-8")
+    out = tmp_path / "out"
+
+    run = cli("translate", str(articles), "-o", str(out))
+
+    assert run.exit_code == 1
+    assert f"{articles / 'empty.txt'} is empty" in run.stderr
+    assert "1 of 4 inputs failed" in run.stderr
+    assert sorted(path.name for path in out.iterdir()) == [
+        "kerry.en.txt",
+        "lavrov.en.txt",
+        "seed.en.txt",
+    ]
