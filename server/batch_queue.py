@@ -1,0 +1,388 @@
+"""The batcher's shared queue: which sentences wait, which go together, what it counted.
+
+Everything here is guarded by one condition variable; :mod:`tarjama.server.batcher` owns
+the threads and the engine and documents the batching policy implemented here. Import the
+public names from there.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tarjama.server.engine import EncodedSource, EngineResult
+
+# Retry hint when the queue is full before any batch has finished (no throughput known).
+UNKNOWN_RETRY_AFTER_MS = 1000
+# Batches whose speed the retry hint is estimated from.
+THROUGHPUT_WINDOW = 32
+
+GroupKey = tuple[int, bool]  # (beam size, with alignment): what one CTranslate2 call fixes
+
+
+class BatcherError(Exception):
+    """A request could not be translated by the batcher."""
+
+
+class QueueFullError(BatcherError):
+    """The queue holds ``max_queue_sentences``; retry after ``retry_after_ms``."""
+
+    def __init__(self, message: str, retry_after_ms: int) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+
+class RequestTooLargeError(BatcherError):
+    """A request has more sentences than the whole queue may hold."""
+
+
+class DeadlineExceededError(BatcherError):
+    """The request's deadline passed before its sentences were translated."""
+
+
+class CancelledError(BatcherError):
+    """The client cancelled the request before its sentences were translated."""
+
+
+class BatcherStoppedError(BatcherError):
+    """The batcher is not running (not started yet, or stopped for shutdown)."""
+
+
+@dataclass(frozen=True)
+class BatcherOptions:
+    """How sentences are grouped into CTranslate2 calls.
+
+    Attributes:
+        max_batch_tokens: source tokens per CTranslate2 call (sum over its sentences); a
+            single longer sentence still goes, alone.
+        max_batch_sentences: sentences per CTranslate2 call.
+        max_wait_ms: how long the oldest queued sentence may wait for company, and only
+            when company is expected (see tarjama.server.batcher); 0 never waits.
+        max_queue_sentences: sentences waiting before new requests get QueueFullError.
+        workers: CTranslate2 calls in flight; match the engine's ``inter_threads``.
+    """
+
+    max_batch_tokens: int = 4096
+    max_batch_sentences: int = 64
+    max_wait_ms: float = 5.0
+    max_queue_sentences: int = 10_000
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("max_batch_tokens", "max_batch_sentences", "max_queue_sentences", "workers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.max_wait_ms < 0:
+            raise ValueError(f"max_wait_ms must be 0 or more, not {self.max_wait_ms}")
+
+
+@dataclass(frozen=True)
+class BatcherStats:
+    """Counters since start, for metrics and tests."""
+
+    batches: int
+    sentences_translated: int
+    tokens_translated: int
+    multi_request_batches: int  # batches holding sentences of two or more requests
+    largest_batch_sentences: int
+    largest_batch_requests: int
+    rejected_requests: int  # QueueFullError
+    expired_requests: int
+    cancelled_requests: int
+    queue_depth: int
+    sentences_per_second: float | None  # recent throughput while translating
+
+
+_COUNTERS = tuple(
+    name
+    for name in BatcherStats.__dataclass_fields__
+    if name not in ("queue_depth", "sentences_per_second")
+)
+
+
+class PendingRequest:
+    """One translate_batch call waiting for its sentences; ``done`` is set when it has
+    all its results or an ``error``."""
+
+    def __init__(
+        self, size: int, deadline: float | None, is_cancelled: Callable[[], bool] | None
+    ) -> None:
+        self.results: list[EngineResult | None] = [None] * size
+        self.remaining = size
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.deadline = deadline
+        self.is_cancelled = is_cancelled
+
+    def reason_to_drop(self, now: float) -> BaseException | None:
+        """Why this request no longer wants its sentences translated, if it does not."""
+        if self.deadline is not None and now >= self.deadline:
+            return DeadlineExceededError("the request's deadline passed while it was queued")
+        try:
+            cancelled = self.is_cancelled is not None and self.is_cancelled()
+        except Exception as failure:  # a broken is_cancelled fails its own request only
+            return failure
+        if cancelled:
+            return CancelledError("the client cancelled the request while it was queued")
+        return None
+
+
+@dataclass(eq=False)
+class Job:
+    """One sentence of a request, queued."""
+
+    request: PendingRequest
+    index: int
+    source: EncodedSource
+    prefix: Sequence[str] | None
+    tokens: int
+    arrived: float
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Jobs of one group taken together for one CTranslate2 call."""
+
+    key: GroupKey
+    jobs: list[Job]
+
+    @property
+    def tokens(self) -> int:
+        return sum(job.tokens for job in self.jobs)
+
+    def requests(self) -> list[PendingRequest]:
+        return list({job.request: None for job in self.jobs})
+
+
+class _Group:
+    """Queued jobs sharing a GroupKey, in arrival order."""
+
+    def __init__(self, key: GroupKey) -> None:
+        self.key = key
+        self.jobs: list[Job] = []
+        self.tokens = 0
+
+
+class BatchQueue:
+    """Queued sentences grouped by GroupKey, and the rules for taking batches from them."""
+
+    def __init__(self, options: BatcherOptions) -> None:
+        self.options = options
+        self._cond = threading.Condition()
+        self._groups: dict[GroupKey, _Group] = {}
+        self._queued = 0
+        self._queued_per_request: dict[PendingRequest, int] = {}
+        self._in_flight = 0
+        self._last_batch_requests = 0
+        self._last_batch_end = -math.inf
+        self._recent: deque[tuple[int, float]] = deque(maxlen=THROUGHPUT_WINDOW)
+        self._counters = dict.fromkeys(_COUNTERS, 0)
+        self.state = "new"  # new → running → stopping (drains, then workers exit)
+
+    def open(self) -> None:
+        with self._cond:
+            if self.state != "new":
+                raise BatcherStoppedError(f"the batcher is {self.state}; create a new one")
+            self.state = "running"
+
+    def close(self) -> None:
+        """Refuses new requests; workers drain the queue, then next_batch returns None."""
+        with self._cond:
+            if self.state in ("new", "running"):
+                self.state = "stopping"
+            self._cond.notify_all()
+
+    def depth(self) -> int:
+        with self._cond:
+            return self._queued
+
+    def stats(self) -> BatcherStats:
+        with self._cond:
+            return BatcherStats(
+                **self._counters,
+                queue_depth=self._queued,
+                sentences_per_second=self._throughput_locked(),
+            )
+
+    def submit(self, request: PendingRequest, jobs: list[Job], key: GroupKey) -> None:
+        """Queues a request's sentences, or raises why it cannot be queued."""
+        reason = request.reason_to_drop(time.monotonic())
+        if reason is not None:
+            raise reason
+        capacity = self.options.max_queue_sentences
+        if len(jobs) > capacity:
+            raise RequestTooLargeError(
+                f"{len(jobs)} sentences in one call exceed the batcher's queue "
+                f"({capacity}); send fewer sentences per request or raise max_queue_sentences"
+            )
+        with self._cond:
+            if self.state != "running":
+                raise BatcherStoppedError(
+                    f"the batcher is {self.state}: the server is not accepting translations; "
+                    "retry once it is serving"
+                )
+            if self._queued + len(jobs) > capacity:
+                self._counters["rejected_requests"] += 1
+                retry_after_ms = self._retry_after_ms_locked(len(jobs))
+                raise QueueFullError(
+                    f"the translation queue is full ({self._queued} of {capacity} sentences "
+                    f"waiting); retry in about {retry_after_ms} ms",
+                    retry_after_ms,
+                )
+            group = self._groups.setdefault(key, _Group(key))
+            group.jobs.extend(jobs)
+            group.tokens += sum(job.tokens for job in jobs)
+            self._queued += len(jobs)
+            self._queued_per_request[request] = len(jobs)
+            self._cond.notify_all()
+
+    def drop_if_waiting(self, request: PendingRequest, reason: BaseException) -> None:
+        """Fails a request not yet done and takes its queued sentences out of the queue."""
+        with self._cond:
+            if not request.done.is_set():
+                self._drop_locked(request, reason)
+
+    def next_batch(self) -> Batch | None:
+        """Blocks until a batch should start; None once stopping with nothing queued."""
+        with self._cond:
+            while True:
+                if not self._queued:
+                    if self.state != "running":
+                        return None
+                    self._cond.wait()
+                    continue
+                group = min(
+                    (g for g in self._groups.values() if g.jobs), key=lambda g: g.jobs[0].arrived
+                )
+                wait_s = self._company_wait_locked(group)
+                if wait_s > 0:
+                    self._cond.wait(wait_s)
+                    continue
+                jobs = self._take_locked(group)
+                if jobs:
+                    self._in_flight += 1
+                    return Batch(group.key, jobs)
+
+    def finish(
+        self, batch: Batch, results: Sequence[EngineResult] | BaseException, seconds: float
+    ) -> None:
+        """Hands a finished batch's results (or its failure) to its requests."""
+        requests = batch.requests()
+        with self._cond:
+            self._in_flight -= 1
+            self._last_batch_requests = len(requests)
+            self._last_batch_end = time.monotonic()
+            self._count_locked(batch, len(requests), seconds)
+            if isinstance(results, BaseException):
+                for request in requests:
+                    if not request.done.is_set():
+                        self._drop_locked(request, results)
+            else:
+                for job, result in zip(batch.jobs, results, strict=True):
+                    _deliver(job, result)
+            self._cond.notify_all()
+
+    def _company_wait_locked(self, group: _Group) -> float:
+        """Seconds to wait for more sentences before starting this group's batch."""
+        options = self.options
+        if self.state != "running":
+            return 0.0
+        full = len(group.jobs) >= options.max_batch_sentences
+        if full or group.tokens >= options.max_batch_tokens:
+            return 0.0
+        oldest = group.jobs[0].arrived
+        max_wait_s = options.max_wait_ms / 1000
+        # Clients of the last batch resubmit a moment after it returns: wait for them only
+        # while that burst is arriving, so a lone client after a busy spell waits not at all.
+        burst_arriving = (
+            len(self._queued_per_request) < self._last_batch_requests
+            and oldest - self._last_batch_end <= max_wait_s
+        )
+        if not (self._in_flight > 0 or burst_arriving):
+            return 0.0
+        return oldest + max_wait_s - time.monotonic()
+
+    def _take_locked(self, group: _Group) -> list[Job]:
+        """Removes the next batch from the group: its oldest job, then the closest in length."""
+        now = time.monotonic()
+        for request in {job.request: None for job in group.jobs}:
+            reason = request.reason_to_drop(now)
+            if reason is not None:
+                self._drop_locked(request, reason)
+        if not group.jobs:
+            return []
+        oldest, *others = group.jobs
+        others.sort(key=lambda job: abs(job.tokens - oldest.tokens))
+        batch, tokens = [oldest], oldest.tokens
+        for job in others:
+            if len(batch) == self.options.max_batch_sentences:
+                break
+            if tokens + job.tokens <= self.options.max_batch_tokens:
+                batch.append(job)
+                tokens += job.tokens
+        taken = set(map(id, batch))
+        group.jobs = [job for job in group.jobs if id(job) not in taken]
+        group.tokens -= tokens
+        self._queued -= len(batch)
+        for job in batch:
+            left = self._queued_per_request[job.request] - 1
+            if left:
+                self._queued_per_request[job.request] = left
+            else:
+                del self._queued_per_request[job.request]
+        return batch
+
+    def _drop_locked(self, request: PendingRequest, reason: BaseException) -> None:
+        request.error = reason
+        request.done.set()
+        if isinstance(reason, DeadlineExceededError):
+            self._counters["expired_requests"] += 1
+        elif isinstance(reason, CancelledError):
+            self._counters["cancelled_requests"] += 1
+        if self._queued_per_request.pop(request, 0):
+            for group in self._groups.values():
+                kept = [job for job in group.jobs if job.request is not request]
+                if len(kept) != len(group.jobs):
+                    self._queued -= len(group.jobs) - len(kept)
+                    group.tokens = sum(job.tokens for job in kept)
+                    group.jobs = kept
+        self._cond.notify_all()
+
+    def _count_locked(self, batch: Batch, requests: int, seconds: float) -> None:
+        counters = self._counters
+        sentences = len(batch.jobs)
+        counters["batches"] += 1
+        counters["sentences_translated"] += sentences
+        counters["tokens_translated"] += batch.tokens
+        counters["multi_request_batches"] += requests > 1
+        counters["largest_batch_sentences"] = max(counters["largest_batch_sentences"], sentences)
+        counters["largest_batch_requests"] = max(counters["largest_batch_requests"], requests)
+        self._recent.append((sentences, seconds))
+
+    def _retry_after_ms_locked(self, incoming: int) -> int:
+        rate = self._throughput_locked()
+        if not rate:
+            return UNKNOWN_RETRY_AFTER_MS
+        excess = self._queued + incoming - self.options.max_queue_sentences
+        return max(1, math.ceil(1000 * excess / rate))
+
+    def _throughput_locked(self) -> float | None:
+        busy = sum(seconds for _, seconds in self._recent)
+        if busy <= 0:
+            return None
+        # Workers translate side by side, so the batcher's rate is one worker's times workers.
+        return sum(count for count, _ in self._recent) / busy * self.options.workers
+
+
+def _deliver(job: Job, result: EngineResult) -> None:
+    request = job.request
+    if request.done.is_set():  # dropped while its batch ran: nobody is waiting
+        return
+    request.results[job.index] = result
+    request.remaining -= 1
+    if request.remaining == 0:
+        request.done.set()

@@ -1,0 +1,280 @@
+"""Cross-request batching: sentences of concurrent requests share CTranslate2 calls.
+
+CTranslate2 translates 32 sentences in one call about five times faster than one at a time,
+so the server must not translate each request alone. Every request gets a
+:class:`RequestTranslator` (``Batcher.for_request``); its ``translate_batch`` puts the
+request's sentences in one shared queue and blocks the calling (gRPC) thread until they are
+translated. Dedicated worker threads take batches from the queue and run the engine; no
+CTranslate2 work ever runs on a thread that serves calls.
+
+Batches are grouped by (beam size, alignment), which CTranslate2 takes per call; target
+prefixes are per sentence, so they mix freely. A batch always holds the oldest queued
+sentence of its group (nothing starves) plus the queued sentences closest to it in length
+(less padding), up to ``max_batch_sentences`` and ``max_batch_tokens`` source tokens.
+
+When a batch starts: a worker that finds sentences queued starts at once unless company
+is expected, namely while another batch is running (``workers`` > 1), or while the clients
+of the batch that just returned are resubmitting (fewer requests queued than that batch
+held, the first of them arriving within ``max_wait_ms`` of its end: without this, closed-loop
+clients alternate between a batch of one and a batch of the rest). Then it waits for more,
+at most ``max_wait_ms`` after the oldest sentence arrived, and never once the batch is full.
+A lone client therefore never waits: its latency is a direct engine call plus one thread
+hand-off. With one worker, sentences arriving while a batch runs queue for the next one.
+
+Deadlines are ``time.monotonic()`` values. A request whose deadline passes or whose
+``is_cancelled()`` turns true while it waits raises :class:`DeadlineExceededError` or
+:class:`CancelledError`, and its sentences still queued are dropped, never translated.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from tarjama.server.batch_queue import (
+    Batch,
+    BatcherError,
+    BatcherOptions,
+    BatcherStats,
+    BatcherStoppedError,
+    BatchQueue,
+    CancelledError,
+    DeadlineExceededError,
+    Job,
+    PendingRequest,
+    QueueFullError,
+    RequestTooLargeError,
+)
+from tarjama.server.engine import EncodedSource, EngineError, EngineResult
+
+__all__ = [
+    "BatchEngine",
+    "BatchRecord",
+    "Batcher",
+    "BatcherError",
+    "BatcherOptions",
+    "BatcherStats",
+    "BatcherStoppedError",
+    "CancelledError",
+    "DeadlineExceededError",
+    "QueueFullError",
+    "RequestTooLargeError",
+    "RequestTranslator",
+]
+
+log = logging.getLogger(__name__)
+
+# How often a waiting request checks is_cancelled(); workers also check before each batch.
+CANCEL_POLL_S = 0.05
+
+
+class BatchEngine(Protocol):
+    """What the batcher needs of an engine; :class:`tarjama.server.engine.Engine` fits."""
+
+    @property
+    def options(self) -> object: ...  # needs .beam_size, the default beam width
+
+    def encode(self, text: str) -> EncodedSource: ...
+
+    def encode_target(self, text: str) -> list[str]: ...
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]: ...
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One finished CTranslate2 call, as reported to the ``on_batch`` observer."""
+
+    sentences: int
+    tokens: int
+    requests: int
+    seconds: float
+    beam_size: int
+    with_alignment: bool
+
+
+class RequestTranslator:
+    """One request's view of the batcher; satisfies the pipeline's SentenceTranslator."""
+
+    def __init__(
+        self,
+        batcher: Batcher,
+        deadline: float | None,
+        is_cancelled: Callable[[], bool] | None,
+    ) -> None:
+        self._batcher = batcher
+        self._engine = batcher.engine
+        self.deadline = deadline
+        self.is_cancelled = is_cancelled
+
+    def encode(self, text: str) -> EncodedSource:
+        return self._engine.encode(text)
+
+    def encode_target(self, text: str) -> list[str]:
+        return self._engine.encode_target(text)
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]:
+        """Queues the sentences, waits for them, returns their results in order."""
+        encoded = [s if isinstance(s, EncodedSource) else self._engine.encode(s) for s in sources]
+        if target_prefixes is not None and len(target_prefixes) != len(encoded):
+            raise ValueError("target_prefixes must have one entry per source")
+        if not encoded:
+            return []
+        beam = beam_size or int(self._engine.options.beam_size)  # type: ignore[attr-defined]
+        prefixes = list(target_prefixes) if target_prefixes is not None else [None] * len(encoded)
+        request = PendingRequest(len(encoded), self.deadline, self.is_cancelled)
+        now = time.monotonic()
+        jobs = [
+            Job(request, index, source, prefix, len(source.tokens), now)
+            for index, (source, prefix) in enumerate(zip(encoded, prefixes, strict=True))
+        ]
+        self._batcher._queue.submit(request, jobs, (beam, with_alignment))
+        return self._batcher._await(request)
+
+
+class Batcher:
+    """Merges the sentences of concurrent requests into token-bounded CTranslate2 batches."""
+
+    def __init__(
+        self,
+        engine: BatchEngine,
+        options: BatcherOptions | None = None,
+        *,
+        on_batch: Callable[[BatchRecord], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.options = options or BatcherOptions()
+        self._on_batch = on_batch
+        self._queue = BatchQueue(self.options)
+        self._workers: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Starts the worker threads."""
+        self._queue.open()
+        for number in range(self.options.workers):
+            worker = threading.Thread(
+                target=self._work, name=f"tarjama-batcher-{number}", daemon=True
+            )
+            worker.start()
+            self._workers.append(worker)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Refuses new requests, translates everything queued, stops the workers.
+
+        Returns False if the workers were still busy when ``timeout`` seconds passed.
+        """
+        self._queue.close()
+        end = None if timeout is None else time.monotonic() + timeout
+        for worker in self._workers:
+            worker.join(None if end is None else max(0.0, end - time.monotonic()))
+        return not any(worker.is_alive() for worker in self._workers)
+
+    @property
+    def state(self) -> str:
+        """One of new, running, stopping (draining the queue), stopped."""
+        state = self._queue.state
+        if state == "stopping" and not any(worker.is_alive() for worker in self._workers):
+            return "stopped"
+        return state
+
+    def __enter__(self) -> Batcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def for_request(
+        self,
+        deadline: float | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> RequestTranslator:
+        """A translator for one request. ``deadline`` is a ``time.monotonic()`` value;
+        ``is_cancelled`` must be cheap and thread-safe (batcher threads call it too)."""
+        return RequestTranslator(self, deadline, is_cancelled)
+
+    def queue_depth(self) -> int:
+        """Sentences waiting for a batch (not counting those being translated)."""
+        return self._queue.depth()
+
+    def stats(self) -> BatcherStats:
+        return self._queue.stats()
+
+    def _await(self, request: PendingRequest) -> list[EngineResult]:
+        """Blocks the calling thread until the request is done, dropped or cancelled."""
+        while not request.done.is_set():
+            timeout = CANCEL_POLL_S if request.is_cancelled is not None else None
+            if request.deadline is not None:
+                remaining = max(0.0, request.deadline - time.monotonic())
+                timeout = remaining if timeout is None else min(timeout, remaining)
+            if request.done.wait(timeout):
+                break
+            reason = request.reason_to_drop(time.monotonic())
+            if reason is not None:
+                self._queue.drop_if_waiting(request, reason)
+        if request.error is not None:
+            _raise_for(request.error)
+        return [result for result in request.results if result is not None]
+
+    def _work(self) -> None:
+        while (batch := self._queue.next_batch()) is not None:
+            self._run(batch)
+
+    def _run(self, batch: Batch) -> None:
+        beam_size, with_alignment = batch.key
+        prefixes = [job.prefix for job in batch.jobs]
+        started = time.monotonic()
+        outcome: list[EngineResult] | BaseException
+        try:
+            outcome = self.engine.translate_batch(
+                [job.source for job in batch.jobs],
+                beam_size=beam_size,
+                with_alignment=with_alignment,
+                target_prefixes=prefixes if any(p is not None for p in prefixes) else None,
+            )
+        except Exception as failure:  # delivered to every request in the batch
+            log.exception("batch of %d sentences failed", len(batch.jobs))
+            outcome = failure
+        seconds = time.monotonic() - started
+        self._queue.finish(batch, outcome, seconds)
+        if self._on_batch is not None:
+            record = BatchRecord(
+                len(batch.jobs),
+                batch.tokens,
+                len(batch.requests()),
+                seconds,
+                beam_size,
+                with_alignment,
+            )
+            try:
+                self._on_batch(record)
+            except Exception:  # metrics must never break translation
+                log.exception("the on_batch observer failed")
+
+
+def _raise_for(error: BaseException) -> None:
+    """Raises a fresh exception in each waiting thread: one instance raised by several
+    threads would collect all their tracebacks."""
+    if isinstance(error, QueueFullError):
+        raise QueueFullError(str(error), error.retry_after_ms) from error
+    if isinstance(error, BatcherError | EngineError):
+        raise type(error)(str(error)) from error
+    raise BatcherError(f"translation failed: {error}") from error
