@@ -85,6 +85,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_translate)
 
 
+class InputError(CliError):
+    """A problem with one input alone: reported, and the other inputs still translated."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One input and where its translation goes (None: standard output)."""
@@ -103,24 +107,24 @@ def run_translate(args: argparse.Namespace) -> int:
     several = len(jobs) > 1
     progress = Progress(len(jobs)) if several and sys.stderr.isatty() else None
     failures = 0
-    with connect(args) as translator:
-        for number, job in enumerate(jobs, start=1):
-            if progress:
-                progress.show(number, job.name)
-            try:
-                text = read_input(job)
-                translation = translate_one(translator, text, job, terms, args)
-            except CliError as error:
-                if error.exit_code != EXIT_FAILURE:
-                    raise
-                failures += 1
+    try:
+        with connect(args) as translator:
+            for number, job in enumerate(jobs, start=1):
                 if progress:
-                    progress.clear()
-                print(f"tarjama: error: {error}", file=sys.stderr)
-                continue
-            output.write(job, text, translation)
-    if progress:
-        progress.clear()
+                    progress.show(number, job.name)
+                try:
+                    text = read_input(job)
+                    translation = translate_one(translator, text, job, terms, args)
+                except InputError as error:
+                    failures += 1
+                    if progress:
+                        progress.clear()
+                    print(f"tarjama: error: {error}", file=sys.stderr)
+                    continue
+                output.write(job, text, translation)
+    finally:
+        if progress:
+            progress.clear()  # so an error message starts on a clean line
     if failures and several:
         print(f"tarjama: {failures} of {len(jobs)} inputs failed", file=sys.stderr)
     return EXIT_FAILURE if failures else EXIT_OK
@@ -203,15 +207,15 @@ def read_input(job: Job) -> str:
     try:
         data = sys.stdin.buffer.read() if job.path is None else job.path.read_bytes()
     except OSError as error:
-        raise CliError(f"cannot read {where}: {error.strerror or error}") from error
+        raise InputError(f"cannot read {where}: {error.strerror or error}") from error
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise CliError(
+        raise InputError(
             f"{where} is not valid UTF-8 (byte {error.start}): convert it to UTF-8 first"
         ) from error
     if not text.strip():
-        raise CliError(f"{where} is empty: nothing to translate")
+        raise InputError(f"{where} is empty: nothing to translate")
     return text
 
 
@@ -236,7 +240,7 @@ def translate_one(
             time.sleep((error.retry_after_ms or 1000) / 1000)
         except (InvalidRequest, DeadlineExceeded) as error:
             # About this input alone: say which, and go on with the others.
-            raise CliError(f"{job.name}: {cli_error(error, args)}") from error
+            raise InputError(f"{job.name}: {cli_error(error, args)}") from error
         except TarjamaError as error:
             raise cli_error(error, args) from error
     raise AssertionError("unreachable: the loop returns or raises")

@@ -316,3 +316,12 @@ def test_unreadable_ca_file(cli, fake: FakeServer, kerry_file: Path, tmp_path: P
     run = cli("translate", str(kerry_file), "--ca", str(missing), "--server", fake.address)
 
     assert_one_line(run, EXIT_FAILURE, f"cannot read {missing}", "--ca")
+
+
+def test_an_error_that_would_fail_every_input_stops_at_the_first(cli, fake, kerry_file: Path):
+    inputs = [str(kerry_file)] * 3
+
+    run = cli("translate", *inputs, "-g", "sports", "--server", fake.address)
+
+    assert_one_line(run, EXIT_FAILURE, "sports")
+    assert fake.script.calls == ["Translate"]
