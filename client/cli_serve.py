@@ -7,6 +7,7 @@ Every server setting is a flag here, named after the setting (see
 from __future__ import annotations
 
 import argparse
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ def _metavar(name: str, default: object) -> str:
         return "NAME,..."
     if isinstance(default, int | float):
         return "N"
-    return "PATH" if default is None else "TEXT"
+    return "PATH" if default is None or default is MISSING else "TEXT"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -279,7 +279,9 @@ class ServerConfig:
     metrics_port: int | None = field(
         default=None,
         metadata=_about(
-            "port of the Prometheus /metrics endpoint; empty: off", _optional(_integer(1, 65535))
+            "port of the Prometheus /metrics endpoint (needs prometheus-client); 0 picks a "
+            "free port; empty: off",
+            _optional(_PORT),
         ),
     )
     grace_period_s: float = field(
@@ -400,7 +402,7 @@ def _finish(config: ServerConfig, origins: Mapping[str, str]) -> ServerConfig:
             f"{where('beam_size')}: beam_size {config.beam_size} is over max_beam_size "
             f"{config.max_beam_size} ({where('max_beam_size')}): lower one or raise the other"
         )
-    if config.metrics_port is not None and config.metrics_port == config.port:
+    if config.metrics_port and config.metrics_port == config.port:
         raise ConfigError(
             f"{where('metrics_port')}: metrics_port {config.metrics_port} is the gRPC port: "
             "pick another"
