@@ -1,0 +1,361 @@
+"""Assembling and running the gRPC server.
+
+:func:`create_server` builds a ready server bound to its port (tests bind port 0);
+:func:`serve` runs one until SIGTERM or SIGINT. Both go through :class:`TarjamaServer`,
+which starts NOT_SERVING in the standard health service, loads the model and glossaries,
+then turns SERVING; until then every RPC answers UNAVAILABLE. Calls run on a thread pool
+because the pipeline blocks while the batcher's own threads run CTranslate2.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from tarjama import __version__
+from tarjama.server.batcher import Batcher, BatcherOptions
+from tarjama.server.cache import SentenceCache
+from tarjama.server.config import ServerConfig, unknown_environment
+from tarjama.server.engine import Engine, EngineOptions
+from tarjama.server.glossary_store import GlossaryStore, UnknownGlossaryError
+from tarjama.server.metrics import (
+    MetricsError,
+    MetricsServer,
+    PrometheusMetrics,
+    create_metrics,
+    start_metrics_server,
+)
+from tarjama.server.model_store import ModelStore
+from tarjama.server.pipeline import Pipeline
+from tarjama.server.service import (
+    SERVICE_NAME,
+    Backend,
+    CallLog,
+    RequestRecord,
+    TranslatorService,
+)
+from tarjama.v1 import translator_pb2 as pb
+from tarjama.v1 import translator_pb2_grpc as pb_grpc
+
+WRITE_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in ("PutGlossary", "DeleteGlossary"))
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The server cannot start as configured; the message says what to change."""
+
+
+class TarjamaServer(grpc.Server):
+    """A `grpc.Server` that also owns the batcher, so `stop` winds everything down."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.metrics = create_metrics(config.metrics_port is not None)
+        call_log = CallLog(self.metrics)
+        self.service = TranslatorService(config, call_log)
+        self.health = health.HealthServicer()
+        self.backend: Backend | None = None
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        interceptors = (
+            [BearerTokenInterceptor(config.auth_token, call_log)] if config.auth_token else []
+        )
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=config.rpc_threads, thread_name_prefix="tarjama-rpc"),
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", config.max_message_bytes),
+                ("grpc.max_concurrent_streams", config.max_concurrent_streams),
+                ("grpc.so_reuseport", 0),  # a second server on the same port must fail
+            ],
+        )
+        pb_grpc.add_TranslatorServicer_to_server(self.service, self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        )
+        self.port = self._bind()
+        self.metrics_server: MetricsServer | None = None
+        if isinstance(self.metrics, PrometheusMetrics) and config.metrics_port is not None:
+            try:
+                self.metrics_server = start_metrics_server(
+                    config.metrics_port, config.host, metrics=self.metrics
+                )
+            except MetricsError as error:
+                raise StartupError(str(error)) from None
+
+    def load(self, engine: Engine | None = None) -> None:
+        """Loads the model (unless given) and the glossaries, then turns SERVING."""
+        config = self.config
+        engine = engine or load_engine(config)
+        store = GlossaryStore(config.glossary_dir, check_interval_s=config.glossary_check_ms / 1000)
+        store.open()
+        try:
+            store.matcher(config.default_glossaries)
+        except UnknownGlossaryError as error:
+            raise StartupError(
+                f"default glossary missing in {config.glossary_dir}: {error}; add it or "
+                "change default_glossaries"
+            ) from None
+        batcher = Batcher(
+            engine,
+            BatcherOptions(
+                max_batch_tokens=config.max_batch_tokens,
+                max_batch_sentences=config.max_batch_sentences,
+                max_wait_ms=config.max_wait_ms,
+                max_queue_sentences=config.max_queue_sentences,
+                workers=config.batch_workers,
+            ),
+            on_batch=self.metrics.record_batch,
+        )
+        cache = SentenceCache(config.cache_entries) if config.cache_entries else None
+        self.metrics.watch_queue(batcher.queue_depth)
+        if cache is not None:
+            self.metrics.watch_cache(cache.stats)
+        pipeline = Pipeline(model_name=engine.manifest.name, cache=cache)
+        batcher.start()
+        self.backend = Backend(pipeline, batcher, store, model_info(engine, config))
+        self.service.attach(self.backend)
+        self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "serving %s (%s, %s) on port %d%s",
+            engine.manifest.name, engine.device, engine.compute_type, self.port,
+            " with TLS" if config.tls else "",
+        )  # fmt: skip
+
+    # -- grpc.Server -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None) -> threading.Event:
+        """Stops accepting calls, lets those in flight finish within `grace` seconds, then
+        stops the batcher; the event is set once all of it is done."""
+        self.health.enter_graceful_shutdown()
+        grpc_stopped = self._server.stop(grace)
+        done = threading.Event()
+
+        def wind_down() -> None:
+            grpc_stopped.wait()
+            if self.backend is not None:
+                self.backend.batcher.stop(timeout=5.0)
+            self.service.close()
+            if self.metrics_server is not None:
+                self.metrics_server.close()
+            done.set()
+
+        threading.Thread(target=wind_down, name="tarjama-stop", daemon=True).start()
+        return done
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[Any]) -> None:
+        self._server.add_generic_rpc_handlers(generic_rpc_handlers)
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: Any) -> None:
+        self._server.add_registered_method_handlers(service_name, method_handlers)
+
+    def add_insecure_port(self, address: str) -> int:
+        return self._server.add_insecure_port(address)
+
+    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
+        return self._server.add_secure_port(address, server_credentials)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _set_health(self, status: int) -> None:
+        for service in ("", SERVICE_NAME):
+            self.health.set(service, status)
+
+    def _bind(self) -> int:
+        config = self.config
+        host = f"[{config.host}]" if ":" in config.host and "[" not in config.host else config.host
+        address = f"{host}:{config.port}"
+        try:
+            if config.tls:
+                port = self._server.add_secure_port(address, server_credentials(config))
+            else:
+                port = self._server.add_insecure_port(address)
+        except RuntimeError:
+            port = 0
+        if not port:
+            raise StartupError(
+                f"cannot listen on {address}: the port is taken or the address is not this "
+                "machine's; choose another --port or --host"
+            )
+        return port
+
+
+class BearerTokenInterceptor(grpc.ServerInterceptor):
+    """Glossary writes need "authorization: Bearer <token>"; reads stay open."""
+
+    def __init__(self, token: str, call_log: CallLog) -> None:
+        self._expected = f"Bearer {token}".encode()
+        self._call_log = call_log
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        if handler_call_details.method not in WRITE_METHODS:
+            return continuation(handler_call_details)
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        given = metadata.get("authorization", "")
+        given_bytes = given.encode() if isinstance(given, str) else bytes(given)
+        if hmac.compare_digest(given_bytes, self._expected):
+            return continuation(handler_call_details)
+        method = handler_call_details.method.rsplit("/", 1)[-1]
+        message = (
+            f'{method} needs a bearer token: send metadata "authorization: Bearer <token>" '
+            "with the server's token"
+            if not given
+            else f"{method}: the bearer token is wrong"
+        )
+
+        def deny(request: bytes, context: grpc.ServicerContext) -> None:
+            self._call_log.write(RequestRecord(method, status="UNAUTHENTICATED"), 0.0)
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
+
+        return grpc.unary_unary_rpc_method_handler(deny)
+
+
+def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
+    assert config.tls_cert is not None and config.tls_key is not None
+    client_ca = config.tls_client_ca.read_bytes() if config.tls_client_ca else None
+    return grpc.ssl_server_credentials(
+        [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )
+
+
+def load_engine(config: ServerConfig) -> Engine:
+    """The configured model: a folder, an installed model's name, or the store's default.
+
+    Raises ModelStoreError (no model installed, unknown name) or EngineError.
+    """
+    candidate = Path(config.model).expanduser()
+    if config.model and (candidate.is_dir() or len(candidate.parts) > 1):
+        model_dir = candidate
+    else:
+        model_dir = ModelStore(config.home).model_path(config.model or None)
+    options = EngineOptions(
+        device=config.device,
+        compute_type=config.compute_type,
+        inter_threads=config.inter_threads,
+        intra_threads=config.intra_threads,
+        beam_size=config.beam_size,
+    )
+    return Engine(model_dir, options)
+
+
+def model_info(engine: Engine, config: ServerConfig) -> pb.ModelInfo:
+    manifest = engine.manifest
+    return pb.ModelInfo(
+        name=manifest.name,
+        source_language=manifest.source_language,
+        target_language=manifest.target_language,
+        architecture=manifest.architecture,
+        compute_type=engine.compute_type,
+        device=engine.device,
+        default_beam_size=engine.options.beam_size,
+        # OPUS-MT's transformer-align models train one attention head for alignment.
+        supports_alignment="align" in manifest.architecture,
+        source_url=manifest.source_url,
+        sha256=manifest.archive_sha256,
+        server_version=__version__,
+        default_glossaries=list(config.default_glossaries),
+        limits=pb.Limits(
+            max_characters=config.max_characters,
+            max_sentences=config.max_sentences,
+            max_inline_terms=config.max_inline_terms,
+            max_message_bytes=config.max_message_bytes,
+            max_beam_size=config.max_beam_size,
+        ),
+    )
+
+
+def create_server(config: ServerConfig, engine: Engine | None = None) -> tuple[grpc.Server, int]:
+    """A loaded server bound to its port, not started yet: call ``start()`` on it."""
+    server = TarjamaServer(config)
+    try:
+        server.load(engine)
+    except BaseException:
+        server.stop(None)
+        raise
+    return server, server.port
+
+
+def serve(config: ServerConfig) -> int:
+    """Runs the server until SIGTERM or SIGINT, then shuts down gracefully; returns 0."""
+    configure_logging(config)
+    for name in unknown_environment():
+        log.warning("%s is not a server setting and is ignored (see `tarjama serve --help`)", name)
+    if not config.auth_token:
+        log.warning("no auth_token set: anyone who reaches the port can change glossaries")
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        log.info("%s received: finishing calls in flight", signal.Signals(signum).name)
+        stop_requested.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    server = TarjamaServer(config)
+    server.start()
+    log.info(
+        "listening on %s:%d (NOT_SERVING while loading)",
+        config.host, server.port,
+        extra={"fields": {"host": config.host, "port": server.port}},
+    )  # fmt: skip
+    try:
+        server.load()
+    except BaseException:
+        server.stop(None).wait()
+        raise
+    stop_requested.wait()
+    started = time.monotonic()
+    server.stop(config.grace_period_s).wait()
+    log.info("stopped in %.1f s", time.monotonic() - started)
+    return 0
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; request lines carry their fields at the top level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(config: ServerConfig) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if config.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(config.log_level.upper())

@@ -1,0 +1,413 @@
+"""The ``tarjama.v1.Translator`` servicer: requests checked, translated, answered.
+
+Each RPC runs on a gRPC worker thread. Translate checks the request against the limits
+in force, resolves the glossaries into a (cached) matcher, and hands the document to the
+pipeline with a per-request view of the batcher, so the thread only waits while the
+batcher's workers run CTranslate2 together with other requests' sentences. Domain errors
+become status codes here and nowhere else; every call writes one request log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+import grpc
+
+from tarjama.glossary import Term, validate_terms
+from tarjama.server import batcher as batching
+from tarjama.server.config import ServerConfig
+from tarjama.server.glossary_store import (
+    GlossaryStore,
+    UnknownGlossaryError,
+)
+from tarjama.server.metrics import Metrics, NullMetrics
+from tarjama.server.pipeline import Pipeline, TranslateOptions
+from tarjama.server.segment import segment
+from tarjama.server.service_messages import (
+    RETRY_AFTER_KEY,
+    RpcFailure,
+    checked_request_id,
+    glossary_from_proto,
+    glossary_status,
+    glossary_to_proto,
+    invalid_argument,
+    problem_summary,
+    response_to_proto,
+    term_from_proto,
+    unknown_glossary_status,
+)
+from tarjama.v1 import translator_pb2 as pb
+from tarjama.v1 import translator_pb2_grpc as pb_grpc
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Translator"].full_name
+request_log = logging.getLogger("tarjama.server.requests")
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class RequestRecord:
+    """What the request log line says about one call."""
+
+    method: str
+    request_id: str = ""
+    sentences: int = 0
+    status: str = "OK"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What the servicer needs once the model and glossaries are loaded."""
+
+    pipeline: Pipeline
+    batcher: batching.Batcher
+    glossaries: GlossaryStore
+    model_info: pb.ModelInfo
+
+
+class TranslatorService(pb_grpc.TranslatorServicer):
+    """Answers UNAVAILABLE until :meth:`attach` gives it a loaded backend."""
+
+    def __init__(self, config: ServerConfig, call_log: CallLog | None = None) -> None:
+        self._config = config
+        self.call_log = call_log or CallLog()
+        self._backend: Backend | None = None
+        # TranslateStream translates the requests it has read ahead on these threads.
+        self._stream_workers = ThreadPoolExecutor(
+            max_workers=config.rpc_threads, thread_name_prefix="tarjama-stream"
+        )
+
+    def attach(self, backend: Backend) -> None:
+        self._backend = backend
+
+    def close(self) -> None:
+        self._stream_workers.shutdown(wait=False, cancel_futures=True)
+
+    # -- RPCs ------------------------------------------------------------------------------
+
+    def Translate(self, request: pb.TranslateRequest, context: grpc.ServicerContext) -> Any:
+        record = RequestRecord("Translate")
+        return self._call(record, context, lambda: self._translate(request, context, record))
+
+    def TranslateStream(
+        self, request_iterator: Iterator[pb.TranslateRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.TranslateResponse]:
+        stop = threading.Event()
+        pending: queue.Queue[Future[pb.TranslateResponse] | None] = queue.Queue()
+        slots = threading.Semaphore(self._config.stream_read_ahead)
+        threading.Thread(
+            target=self._read_stream,
+            args=(request_iterator, context, pending, slots, stop),
+            name="tarjama-stream-reader",
+            daemon=True,
+        ).start()
+        try:
+            while (future := pending.get()) is not None:
+                try:
+                    response = future.result()
+                except RpcFailure as failure:
+                    _abort(context, failure)
+                slots.release()
+                yield response
+        finally:
+            stop.set()  # ends the reader, and the requests still translating leave the queue
+
+    def ListGlossaries(self, request: pb.ListGlossariesRequest, context: Any) -> Any:
+        def work() -> pb.ListGlossariesResponse:
+            stored = self._ready().glossaries.list()
+            return pb.ListGlossariesResponse(
+                glossaries=[glossary_to_proto(s, with_terms=False) for s in stored]
+            )
+
+        return self._call(RequestRecord("ListGlossaries"), context, work)
+
+    def GetGlossary(self, request: pb.GetGlossaryRequest, context: Any) -> Any:
+        def work() -> pb.Glossary:
+            store = self._ready().glossaries
+            return glossary_to_proto(
+                glossary_status(lambda: store.get(request.name)), with_terms=True
+            )
+
+        return self._call(RequestRecord("GetGlossary"), context, work)
+
+    def PutGlossary(self, request: pb.PutGlossaryRequest, context: Any) -> Any:
+        def work() -> pb.Glossary:
+            store = self._ready().glossaries
+            content = request.WhichOneof("content")
+            if content == "yaml":
+                stored = glossary_status(
+                    lambda: store.put_yaml(request.yaml, request.expected_version)
+                )
+            elif content == "glossary":
+                glossary = glossary_from_proto(request.glossary)
+                stored = glossary_status(lambda: store.put(glossary, request.expected_version))
+            else:
+                raise RpcFailure(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "PutGlossaryRequest has no content: set `glossary` or `yaml`",
+                )
+            log.info("glossary %s: version %d stored by PutGlossary", stored.name, stored.version)
+            return glossary_to_proto(stored, with_terms=True)
+
+        return self._call(RequestRecord("PutGlossary"), context, work)
+
+    def DeleteGlossary(self, request: pb.DeleteGlossaryRequest, context: Any) -> Any:
+        def work() -> pb.DeleteGlossaryResponse:
+            store = self._ready().glossaries
+            if request.name in self._config.default_glossaries:
+                raise RpcFailure(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"glossary {request.name!r} is one of the server's default glossaries "
+                    "(default_glossaries): remove it from that setting before deleting it",
+                )
+            version = glossary_status(lambda: store.delete(request.name, request.expected_version))
+            log.info("glossary %s: version %d deleted", request.name, version)
+            return pb.DeleteGlossaryResponse(name=request.name, version=version)
+
+        return self._call(RequestRecord("DeleteGlossary"), context, work)
+
+    def GetModelInfo(self, request: pb.GetModelInfoRequest, context: Any) -> Any:
+        return self._call(RequestRecord("GetModelInfo"), context, lambda: self._ready().model_info)
+
+    # -- Translate -------------------------------------------------------------------------
+
+    def _translate(
+        self,
+        request: pb.TranslateRequest,
+        context: grpc.ServicerContext,
+        record: RequestRecord,
+        stream_stopped: Callable[[], bool] = lambda: False,
+    ) -> pb.TranslateResponse:
+        started = time.perf_counter()
+        backend = self._ready()
+        record.request_id = checked_request_id(request.request_id)
+        text = request.text
+        options = self._options(request.options)
+        terms = self._inline_terms(request.terms)
+        names = self._glossary_names(request)
+        try:
+            matcher, versions = backend.glossaries.matcher(names, terms)
+        except UnknownGlossaryError as error:
+            raise unknown_glossary_status(
+                error, names, from_request=bool(request.glossaries)
+            ) from None
+        self._check_size(text, backend.pipeline)
+        remaining = context.time_remaining()
+        translator = backend.batcher.for_request(
+            deadline=None if remaining is None else time.monotonic() + remaining,
+            is_cancelled=lambda: stream_stopped() or not context.is_active(),
+        )
+        try:
+            document = backend.pipeline.translate(
+                text, translator=translator, matcher=matcher, options=options
+            )
+        except batching.QueueFullError as error:
+            raise RpcFailure(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the translation queue is full: retry in {error.retry_after_ms} ms",
+                ((RETRY_AFTER_KEY, str(error.retry_after_ms)),),
+            ) from None
+        except batching.DeadlineExceededError:
+            raise RpcFailure(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                "the deadline expired before the translation finished: allow more time, or "
+                "send fewer sentences per request",
+            ) from None
+        except batching.RequestTooLargeError as error:
+            raise invalid_argument(str(error)) from None
+        except batching.BatcherStoppedError:
+            raise RpcFailure(
+                grpc.StatusCode.UNAVAILABLE, "the server is shutting down: retry on another"
+            ) from None
+        except batching.CancelledError:
+            remaining = context.time_remaining()
+            if remaining is not None and remaining <= 0:  # gRPC ended the call at its deadline
+                raise RpcFailure(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline expired"
+                ) from None
+            raise RpcFailure(grpc.StatusCode.CANCELLED, "the call was cancelled") from None
+        record.sentences = len(document.sentences)
+        return response_to_proto(
+            request_id=record.request_id,
+            model=backend.model_info.name,
+            text=text,
+            document=document,
+            glossaries=versions,
+            elapsed_ms=round((time.perf_counter() - started) * 1000),
+        )
+
+    def _options(self, options: pb.TranslateOptions) -> TranslateOptions:
+        limit = self._config.max_beam_size
+        if options.beam_size > limit:
+            raise invalid_argument(
+                f"options.beam_size {options.beam_size} is over the limit of {limit}: use "
+                f"1-{limit}, or 0 for the server default ({self._config.beam_size})"
+            )
+        return TranslateOptions(
+            beam_size=options.beam_size or None,
+            include_alignment=options.include_alignment,
+            include_unconstrained=options.include_unconstrained,
+            term_spans_exclude_clitics=options.term_spans_exclude_clitics,
+            use_cache=not options.skip_cache,
+        )
+
+    def _inline_terms(self, messages: Sequence[pb.Term]) -> tuple[Term, ...]:
+        limit = self._config.max_inline_terms
+        if len(messages) > limit:
+            raise invalid_argument(
+                f"{len(messages)} inline terms is over the limit of {limit}: put the terms in "
+                "a server glossary (PutGlossary) and name it in `glossaries`"
+            )
+        terms = tuple(term_from_proto(message) for message in messages)
+        problems = validate_terms(terms, "terms")
+        if problems:
+            raise invalid_argument(problem_summary(problems))
+        return terms
+
+    def _glossary_names(self, request: pb.TranslateRequest) -> tuple[str, ...]:
+        if not request.glossaries:
+            return () if request.options.no_default_glossaries else self._config.default_glossaries
+        names = tuple(request.glossaries)
+        if len(set(names)) != len(names):
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            raise invalid_argument(
+                f"glossaries names {', '.join(repeated)} more than once: name each once"
+            )
+        return names
+
+    def _check_size(self, text: str, pipeline: Pipeline) -> None:
+        if not text.strip():
+            raise invalid_argument(
+                "text is empty: send the Arabic document in TranslateRequest.text"
+            )
+        limit = self._config.max_characters
+        if len(text) > limit:
+            raise invalid_argument(
+                f"text has {len(text)} characters, over the limit of {limit}: split the "
+                "document into several requests"
+            )
+        sentences = len(segment(text, max_chars=pipeline.max_sentence_chars))
+        if sentences > self._config.max_sentences:
+            raise invalid_argument(
+                f"text has {sentences} sentences, over the limit of "
+                f"{self._config.max_sentences}: split the document into several requests"
+            )
+
+    # -- TranslateStream -------------------------------------------------------------------
+
+    def _read_stream(
+        self,
+        requests: Iterator[pb.TranslateRequest],
+        context: grpc.ServicerContext,
+        pending: queue.Queue[Future[pb.TranslateResponse] | None],
+        slots: threading.Semaphore,
+        stop: threading.Event,
+    ) -> None:
+        """Reads requests while read-ahead slots are free: a client that does not read its
+        responses stops being read, and HTTP/2 flow control then stops its sends."""
+        try:
+            for request in requests:
+                while not slots.acquire(timeout=0.2):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                pending.put(self._stream_workers.submit(self._stream_one, request, context, stop))
+        except grpc.RpcError:
+            pass  # the client went away; the responder sees the call end
+        except Exception:
+            log.exception("reading a TranslateStream failed")
+        finally:
+            pending.put(None)
+
+    def _stream_one(
+        self, request: pb.TranslateRequest, context: grpc.ServicerContext, stop: threading.Event
+    ) -> pb.TranslateResponse:
+        record = RequestRecord("TranslateStream")
+        with self.call_log.call(record):
+            return _as_failure(lambda: self._translate(request, context, record, stop.is_set))
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _ready(self) -> Backend:
+        if self._backend is None:
+            raise RpcFailure(
+                grpc.StatusCode.UNAVAILABLE,
+                "the server is starting (loading the model and glossaries): retry shortly",
+            )
+        return self._backend
+
+    def _call(
+        self, record: RequestRecord, context: grpc.ServicerContext, work: Callable[[], T]
+    ) -> T:
+        with self.call_log.call(record):
+            try:
+                return _as_failure(work)
+            except RpcFailure as failure:
+                record.status = failure.code.name
+                _abort(context, failure)
+
+
+class CallLog:
+    """Ends every call with one request log line (text or JSON) and its metrics."""
+
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics or NullMetrics()
+
+    @contextmanager
+    def call(self, record: RequestRecord) -> Iterator[RequestRecord]:
+        started = time.perf_counter()
+        try:
+            yield record
+        except RpcFailure as failure:
+            record.status = failure.code.name
+            raise
+        except BaseException:
+            if record.status == "OK":  # an abort() sets the status before raising
+                record.status = "UNKNOWN"
+            raise
+        finally:
+            self.write(record, time.perf_counter() - started)
+
+    def write(self, record: RequestRecord, seconds: float) -> None:
+        fields = {
+            "method": record.method,
+            "request_id": record.request_id,
+            "sentences": record.sentences,
+            "ms": round(seconds * 1000, 1),
+            "status": record.status,
+        }
+        request_log.info(
+            "%s id=%s sentences=%d ms=%.1f status=%s", *fields.values(), extra={"fields": fields}
+        )
+        self._metrics.record_request(record.method, record.status, seconds)
+
+
+def _as_failure(work: Callable[[], T]) -> T:
+    """Runs `work`; any unexpected error becomes INTERNAL (logged with its traceback), so
+    nothing a client sends can take the server down."""
+    try:
+        return work()
+    except RpcFailure:
+        raise
+    except Exception as error:
+        log.exception("internal error")
+        raise RpcFailure(
+            grpc.StatusCode.INTERNAL,
+            f"internal error ({type(error).__name__}); the server log has the details",
+        ) from error
+
+
+def _abort(context: grpc.ServicerContext, failure: RpcFailure) -> NoReturn:
+    if failure.trailing:
+        context.set_trailing_metadata(failure.trailing)
+    context.abort(failure.code, failure.message)
+    raise AssertionError("grpc's abort returned")  # it raises; this keeps type checkers honest

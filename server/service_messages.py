@@ -1,0 +1,203 @@
+"""The servicer's edge: tarjama.v1 messages to and from domain objects, and domain
+errors to status codes.
+
+Only the servicer speaks protobuf; the pipeline and the glossary store work with
+dataclasses and raise their own exceptions. :class:`RpcFailure` carries a status code up
+to the servicer method, which ends the call with it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from tarjama.glossary import Glossary, GlossaryError, Term
+from tarjama.server.assemble import DocumentTranslation, SentencePair, Span
+from tarjama.server.glossary_store import (
+    GlossaryVersion,
+    ReadOnlyStoreError,
+    StoredGlossary,
+    UnknownGlossaryError,
+    VersionConflictError,
+)
+from tarjama.v1 import translator_pb2 as pb
+
+MAX_REQUEST_ID = 128
+RETRY_AFTER_KEY = "retry-after-ms"  # trailing metadata of RESOURCE_EXHAUSTED
+T = TypeVar("T")
+
+
+class RpcFailure(Exception):
+    """Ends a call with a status; raised anywhere below a servicer method."""
+
+    def __init__(
+        self, code: grpc.StatusCode, message: str, trailing: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.trailing = trailing
+
+
+def term_from_proto(message: pb.Term) -> Term:
+    return Term(
+        sources=tuple(message.source),
+        target=message.target,
+        kind=message.kind or "other",
+        note=message.note,
+        exact=message.exact,
+    )
+
+
+def term_to_proto(term: Term) -> pb.Term:
+    return pb.Term(
+        source=list(term.sources),
+        target=term.target,
+        kind=term.kind,
+        note=term.note,
+        exact=term.exact,
+    )
+
+
+def glossary_from_proto(message: pb.Glossary) -> Glossary:
+    """The glossary a PutGlossary carries; its version is ignored (the store assigns it)."""
+    return Glossary(
+        name=message.name,
+        terms=tuple(term_from_proto(term) for term in message.terms),
+        description=message.description,
+        source_language=message.source_language or "ar",
+        target_language=message.target_language or "en",
+    )
+
+
+def glossary_to_proto(stored: StoredGlossary, *, with_terms: bool) -> pb.Glossary:
+    glossary = stored.glossary
+    update_time = Timestamp()
+    update_time.FromDatetime(stored.update_time)
+    return pb.Glossary(
+        name=glossary.name,
+        version=stored.version,
+        description=glossary.description,
+        source_language=glossary.source_language,
+        target_language=glossary.target_language,
+        terms=[term_to_proto(term) for term in glossary.terms] if with_terms else [],
+        term_count=len(glossary.terms),
+        update_time=update_time,
+    )
+
+
+def _span(span: Span) -> pb.Span:
+    return pb.Span(start=span.start, end=span.end)
+
+
+def sentence_to_proto(pair: SentencePair) -> pb.SentencePair:
+    """A pipeline sentence pair as its message (the fields mirror each other)."""
+    return pb.SentencePair(
+        source=pair.source,
+        target=pair.target,
+        source_span=_span(pair.source_span),
+        target_span=_span(pair.target_span),
+        term_hits=[
+            pb.TermHit(
+                glossary=hit.glossary,
+                source_term=hit.source_term,
+                target_term=hit.target_term,
+                source_span=_span(hit.source_span),
+                target_span=_span(hit.target_span),
+                method=hit.method,
+            )
+            for hit in pair.term_hits
+        ],
+        alignment=[
+            pb.WordAlignment(source=_span(link.source), target=_span(link.target))
+            for link in pair.alignment
+        ],
+        score=pair.score,
+        unconstrained_target=pair.unconstrained_target,
+        cached=pair.cached,
+    )
+
+
+def response_to_proto(
+    *,
+    request_id: str,
+    model: str,
+    text: str,
+    document: DocumentTranslation,
+    glossaries: Sequence[GlossaryVersion],
+    elapsed_ms: int,
+) -> pb.TranslateResponse:
+    """The pipeline's translation of ``text`` as the response."""
+    sentences = [sentence_to_proto(pair) for pair in document.sentences]
+    return pb.TranslateResponse(
+        request_id=request_id,
+        translation=document.translation,
+        sentences=sentences,
+        model=model,
+        glossaries=[pb.GlossaryRef(name=g.name, version=g.version) for g in glossaries],
+        stats=pb.TranslateStats(
+            source_characters=len(text),
+            sentences=len(sentences),
+            translated_sentences=document.translated_sentences,
+            cached_sentences=document.cached_sentences,
+            term_hits=sum(len(pair.term_hits) for pair in document.sentences),
+            elapsed_ms=elapsed_ms,
+        ),
+    )
+
+
+def problem_summary(problems: Iterable[object], limit: int = 20) -> str:
+    """Validation problems as one status message, bounded: status details travel in
+    HTTP/2 trailers, which proxies cap at a few kilobytes."""
+    lines = [str(problem) for problem in problems]
+    shown = "; ".join(lines[:limit])
+    return shown if len(lines) <= limit else f"{shown}; and {len(lines) - limit} more problems"
+
+
+def glossary_status(work: Callable[[], T]) -> T:
+    """Runs a glossary store operation, its refusals as status codes."""
+    try:
+        return work()
+    except UnknownGlossaryError as error:
+        raise RpcFailure(grpc.StatusCode.NOT_FOUND, str(error)) from None
+    except GlossaryError as error:
+        raise invalid_argument(problem_summary(error.problems)) from None
+    except VersionConflictError as error:
+        raise RpcFailure(grpc.StatusCode.FAILED_PRECONDITION, str(error)) from None
+    except ReadOnlyStoreError as error:
+        raise RpcFailure(grpc.StatusCode.PERMISSION_DENIED, str(error)) from None
+
+
+def unknown_glossary_status(
+    error: UnknownGlossaryError, names: Sequence[str], *, from_request: bool
+) -> RpcFailure:
+    if from_request:
+        return RpcFailure(grpc.StatusCode.NOT_FOUND, f"{error}: check the name in `glossaries`")
+    return RpcFailure(
+        grpc.StatusCode.NOT_FOUND,
+        f"{error}; it is one of the server's default glossaries ({', '.join(names)}): name "
+        "glossaries explicitly or set options.no_default_glossaries, and tell the operator",
+    )
+
+
+def checked_request_id(given: str) -> str:
+    if not given:
+        return uuid.uuid4().hex[:16]
+    if len(given) > MAX_REQUEST_ID:
+        raise invalid_argument(
+            f"request_id has {len(given)} characters, over the limit of {MAX_REQUEST_ID}"
+        )
+    if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in given):
+        raise invalid_argument(
+            "request_id contains control or separator characters: use printable text"
+        )
+    return given
+
+
+def invalid_argument(message: str) -> RpcFailure:
+    return RpcFailure(grpc.StatusCode.INVALID_ARGUMENT, message)
