@@ -28,15 +28,17 @@ from tarjama.client.translator import DEFAULT_ADDRESS, Translator
 SERVER_ENV = "TARJAMA_SERVER"
 TOKEN_ENV = "TARJAMA_TOKEN"
 
-# Substrings of gRPC's own messages for a server never reached, and how to say them.
-_CONNECTION_REASONS = (
-    ("connection refused", "connection refused"),
-    ("dns resolution failed", "unknown host"),
-    ("name or service not known", "unknown host"),
-    ("handshake", "TLS handshake failed: check --tls and --ca"),
-    ("ssl", "TLS failed: check --tls and --ca"),
-    ("socket closed", "the connection was closed: if the server uses TLS, pass --tls"),
-    ("deadline", "no answer in time"),
+_START_ADVICE = f"start it with `tarjama serve`, or pass --server HOST:PORT or set {SERVER_ENV}"
+_TLS_ADVICE = "pass --tls for a server with a public certificate, --ca PEM for a private one"
+# Substrings of gRPC's own messages for a server never reached: what they mean, what to do.
+_CONNECTION_PROBLEMS = (
+    ("connection refused", "connection refused", _START_ADVICE),
+    ("dns resolution failed", "unknown host", _START_ADVICE),
+    ("name or service not known", "unknown host", _START_ADVICE),
+    ("handshake", "TLS handshake failed", _TLS_ADVICE + ", or leave TLS off if it has none"),
+    ("ssl", "TLS failed", _TLS_ADVICE),
+    ("socket closed", "the connection was closed", "if the server uses TLS, " + _TLS_ADVICE),
+    ("deadline", "no answer in time", _START_ADVICE),
 )
 
 
@@ -97,10 +99,9 @@ def cli_error(error: TarjamaError, args: argparse.Namespace) -> CliError:
     server = args.server
     said = error.details or error.message
     if isinstance(error, ServerUnavailable):
+        reason, advice = _connection_problem(said)
         return CliError(
-            f"cannot reach the tarjama server at {server} ({_connection_reason(said)}): "
-            f"start it with `tarjama serve`, or pass --server HOST:PORT or set {SERVER_ENV}",
-            EXIT_UNAVAILABLE,
+            f"cannot reach the tarjama server at {server} ({reason}): {advice}", EXIT_UNAVAILABLE
         )
     if isinstance(error, Unauthenticated):
         what_to_do = (
@@ -126,9 +127,9 @@ def cli_error(error: TarjamaError, args: argparse.Namespace) -> CliError:
     return CliError(f"the server at {server} failed with {code}: {said}", EXIT_FAILURE)
 
 
-def _connection_reason(details: str) -> str:
+def _connection_problem(details: str) -> tuple[str, str]:
     lowered = details.lower()
-    for marker, reason in _CONNECTION_REASONS:
+    for marker, reason, advice in _CONNECTION_PROBLEMS:
         if marker in lowered:
-            return reason
-    return details.splitlines()[0] if details else "unavailable"
+            return reason, advice
+    return (details.splitlines()[0] if details else "unavailable"), _START_ADVICE

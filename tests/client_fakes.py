@@ -10,12 +10,14 @@ and checkable without a model.
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 import pytest
@@ -278,3 +280,15 @@ def run_cli(
     exit_code = main(argv)
     captured = capsys.readouterr()
     return CliRun(exit_code, captured.out, captured.err)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throwaway key and self-signed certificate for "localhost" (needs openssl)."""
+    key, cert = directory / "server.key", directory / "server.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return key, cert

@@ -5,6 +5,7 @@ Exit codes (client/cli.py): 1 the work failed, 2 bad usage, 3 server unreachable
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +16,13 @@ import pytest
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_UNAVAILABLE, EXIT_USAGE
 from tarjama.glossary import bundled_glossary_path, load_glossary
-from tests.client_fakes import CliRun, FakeServer, run_cli, start_fake_server
+from tests.client_fakes import (
+    CliRun,
+    FakeServer,
+    run_cli,
+    self_signed_certificate,
+    start_fake_server,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the `tarjama` console script runs.
@@ -325,3 +332,22 @@ def test_an_error_that_would_fail_every_input_stops_at_the_first(cli, fake, kerr
 
     assert_one_line(run, EXIT_FAILURE, "sports")
     assert fake.script.calls == ["Translate"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+@pytest.mark.parametrize(
+    ("tls_options", "reason"),
+    [([], "the connection was closed"), (["--tls"], "TLS handshake failed")],
+    ids=["plaintext-to-tls", "untrusted-certificate"],
+)
+def test_tls_mismatch(cli, tmp_path: Path, tls_options: list[str], reason: str):
+    key, cert = self_signed_certificate(tmp_path)
+    fake = start_fake_server([], tls_key_and_cert=(key.read_bytes(), cert.read_bytes()))
+    try:
+        run = cli("health", *tls_options, "--server", fake.address)
+        trusted = cli("health", "--ca", str(cert), "--server", fake.address)
+    finally:
+        fake.stop()
+
+    assert_one_line(run, EXIT_UNAVAILABLE, reason, "--ca PEM")
+    assert (trusted.exit_code, trusted.stdout) == (0, "SERVING\n")
