@@ -80,6 +80,7 @@ class TarjamaServer(grpc.Server):
                 ("grpc.max_concurrent_streams", config.max_concurrent_streams),
                 ("grpc.so_reuseport", 0),  # a second server on the same port must fail
             ],
+            maximum_concurrent_rpcs=config.max_concurrent_calls,
         )
         pb_grpc.add_TranslatorServicer_to_server(self.service, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)

@@ -239,6 +239,14 @@ class ServerConfig:
             "threads serving calls; each waits while its sentences are translated", _POSITIVE
         ),
     )
+    max_concurrent_calls: int = field(
+        default=1024,
+        metadata=_about(
+            "calls running or waiting for a thread; beyond it calls get RESOURCE_EXHAUSTED "
+            "at once instead of queueing without bound",
+            _POSITIVE,
+        ),
+    )
     stream_read_ahead: int = field(
         default=8,
         metadata=_about(

@@ -255,6 +255,40 @@ def test_metrics_endpoint_counts_requests_batches_and_cache(engine: Engine, home
     assert "tarjama_queue_sentences 0.0" in exposition
 
 
+def test_calls_beyond_the_concurrency_limit_are_refused_at_once(engine: Engine, home: Path) -> None:
+    gated_engine = GatedEngine(engine)
+    config = base_config(home, max_concurrent_calls=1)
+    server, port = create_server(config, gated_engine)  # type: ignore[arg-type]
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.TranslatorStub(channel)
+            first = in_background(translate(stub, SENTENCE))
+            assert gated_engine.busy.wait(30)
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.GetModelInfo(pb.GetModelInfoRequest(), timeout=30)
+            assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            gated_engine.gate.set()
+            assert first.result(timeout=60).sentences
+    finally:
+        gated_engine.gate.set()
+        server.stop(None).wait()
+
+
+def test_a_message_over_the_size_limit_is_refused(engine: Engine, home: Path) -> None:
+    server, port = create_server(base_config(home, max_message_bytes=4096), engine)
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.TranslatorStub(channel)
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.Translate(pb.TranslateRequest(text=SENTENCE * 50))
+            assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert stub.Translate(pb.TranslateRequest(text=SENTENCE)).sentences
+    finally:
+        server.stop(None).wait()
+
+
 def test_a_missing_default_glossary_stops_the_start(engine: Engine, tmp_path: Path) -> None:
     config = base_config(tmp_path, default_glossaries=("news", "sport"))
     with pytest.raises(StartupError, match=r"default glossary missing .* 'sport' does not exist"):
