@@ -17,6 +17,7 @@ from tarjama.client import Translator
 from tarjama.glossary import bundled_glossary_path, load_glossary
 from tarjama.v1 import translator_pb2 as pb
 from tests.client_fakes import FakeServer, run_cli, start_fake_server
+from tests.live_server import live_server
 
 KERRY = "وصل وزير الخارجية الأمريكي جون كيري إلى موسكو أمس."
 LAVROV = "وقال لافروف إن المحادثات مع كيري كانت مفيدة.\nوأكد الكرملين دعم الحل السياسي في سورية."
@@ -216,3 +217,53 @@ def test_one_bad_input_does_not_stop_the_others(cli, articles: Path, tmp_path: P
         "lavrov.en.txt",
         "seed.en.txt",
     ]
+
+
+# -- against the real server --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(random_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(random_model_dir, tmp_path_factory.mktemp("home")) as address:
+        yield address
+
+
+def test_live_folder_to_side_by_side_pages(
+    live: str, articles: Path, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "pages"
+
+    run = run_cli(
+        ["translate", str(articles), "-f", "html", "-o", str(out), "--server", live],
+        capsys,
+        monkeypatch,
+    )
+
+    assert (run.exit_code, run.stderr) == (0, "")
+    with Translator(live) as client:
+        for source in sorted(articles.glob("*.txt")):
+            page = (out / f"{source.stem}.html").read_text(encoding="utf-8")
+            expected = client.translate(source.read_text(encoding="utf-8"))
+            assert page.count('<div class="pair') == len(expected.sentences)
+            assert page.count('<p class="ar" lang="ar" dir="rtl">') == len(expected.sentences)
+            hits = sum(len(pair.term_hits) for pair in expected.sentences)
+            assert page.count('<mark class="term"') <= 2 * hits
+
+
+def test_live_seed_article_as_json(
+    live: str, articles: Path, seed_article: str, capsys, monkeypatch
+):
+    run = run_cli(
+        ["translate", str(articles / "seed.txt"), "-f", "json", "--alignment", "--server", live],
+        capsys,
+        monkeypatch,
+    )
+
+    document = json.loads(run.stdout)
+    for pair in document["sentences"]:
+        span = pair["source_span"]
+        assert seed_article[span["start"] : span["end"]] == pair["source"]
+        for hit in pair["term_hits"]:
+            target = hit["target_span"]
+            assert document["translation"][target["start"] : target["end"]] == hit["target_term"]
+    assert any(pair["alignment"] for pair in document["sentences"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,9 +31,10 @@ from tarjama.client import (
     Unauthenticated,
 )
 from tarjama.client.types import translation_from_proto, translation_to_proto
-from tarjama.glossary import bundled_glossary_path, load_glossary
+from tarjama.glossary import bundled_glossary_path, load_glossary, match_key
 from tarjama.v1 import translator_pb2 as pb
-from tests.client_fakes import FakeServer, start_fake_server
+from tests.client_fakes import FakeServer, self_signed_certificate, start_fake_server
+from tests.live_server import TOKEN, live_server
 
 FAST_RETRIES = RetryPolicy(retries=3, initial_backoff=0.01, max_backoff=0.02)
 SENTENCE = "التقى الرئيس الروسي فلاديمير بوتين وزير الخارجية الأمريكي جون كيري في موسكو."
@@ -281,20 +281,9 @@ def test_async_twin_translates_streams_and_maps_errors(fake: FakeServer):
     assert health is HealthStatus.SERVING
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key, cert = directory / "server.key", directory / "server.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return key, cert
-
-
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 def test_tls_with_a_private_root_certificate(tmp_path: Path, news: Glossary):
-    key, cert = _self_signed(tmp_path)
+    key, cert = self_signed_certificate(tmp_path)
     fake = start_fake_server([news], tls_key_and_cert=(key.read_bytes(), cert.read_bytes()))
     try:
         with Translator(fake.address, root_certificates=cert, timeout=10) as client:
@@ -306,3 +295,66 @@ def test_tls_with_a_private_root_certificate(tmp_path: Path, news: Glossary):
             untrusting.health()
     finally:
         fake.stop()
+
+
+# -- against the real server --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(random_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(random_model_dir, tmp_path_factory.mktemp("home")) as address:
+        yield address
+
+
+def test_live_seed_article_spans_terms_and_alignment(live: str, seed_article: str):
+    with Translator(live) as client:
+        result = client.translate(seed_article, alignment=True)
+        model = client.model_info()
+
+    assert result.model == model.name
+    assert result.stats.sentences == len(result.sentences) > 5
+    hits = [hit for pair in result.sentences for hit in pair.term_hits]
+    assert {hit.target_term for hit in hits} >= {"Vladimir Putin", "John Kerry", "Kremlin"}
+    assert any(pair.alignment for pair in result.sentences)
+    for pair in result.sentences:
+        assert pair.source_span.of(seed_article) == pair.source
+        assert pair.target_span.of(result.translation) == pair.target
+        for hit in pair.term_hits:
+            assert hit.target_span.of(result.translation) == hit.target_term  # enforced
+            assert match_key(hit.source_term)[-1] in match_key(hit.source_span.of(seed_article))[-1]
+        for link in pair.alignment:
+            assert pair.source_span.start <= link.source.start < link.source.end
+            assert link.source.end <= pair.source_span.end
+            assert pair.target_span.start <= link.target.start < link.target.end
+            assert link.target.end <= pair.target_span.end
+
+
+def test_live_glossary_management_needs_the_token(live: str):
+    with Translator(live) as anonymous, pytest.raises(Unauthenticated, match="bearer token"):
+        anonymous.put_glossary(CUSTOM_YAML)
+    with Translator(live, token=TOKEN) as client:
+        stored = client.put_glossary(CUSTOM_YAML)
+        assert client.get_glossary("local-names").terms == stored.terms
+        result = client.translate(SENTENCE, glossaries=["local-names", "news"])
+        assert "John F. Kerry" in result.translation
+        assert client.delete_glossary("local-names") == stored.version
+        with pytest.raises(NotFound, match="local-names"):
+            client.get_glossary("local-names")
+
+
+def test_live_stream_async_and_health(live: str):
+    with Translator(live) as client:
+        streamed = list(client.translate_stream([Document(SENTENCE, "one"), "قال بوتين."]))
+        assert client.health() is HealthStatus.SERVING
+    assert streamed[0].request_id == "one"
+    assert [result.sentences[0].source for result in streamed] == [SENTENCE, "قال بوتين."]
+
+    async def scenario() -> tuple:
+        async with AsyncTranslator(live) as client:
+            with pytest.raises(InvalidRequest, match="empty"):
+                await client.translate(" ")
+            return await client.translate(SENTENCE), await client.health()
+
+    single, health = asyncio.run(scenario())
+    assert single.sentences[0].source == SENTENCE
+    assert health is HealthStatus.SERVING

@@ -1,0 +1,75 @@
+"""The Node.js example client (client/examples/node) against the real in-process server.
+
+Needs `node` and the example's packages: run `npm ci` in client/examples/node first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tarjama.client import Translator
+from tests.live_server import live_server
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "client" / "examples" / "node"
+NODE = shutil.which("node")
+
+pytestmark = [
+    pytest.mark.skipif(NODE is None, reason="needs Node.js (node) on PATH"),
+    pytest.mark.skipif(
+        not (EXAMPLE / "node_modules" / "@grpc" / "grpc-js").is_dir(),
+        reason="needs the example's packages: run `npm ci` in client/examples/node",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def live(random_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(random_model_dir, tmp_path_factory.mktemp("home")) as address:
+        yield address
+
+
+def run_example(*arguments: str) -> subprocess.CompletedProcess[str]:
+    assert NODE is not None
+    return subprocess.run(
+        [NODE, str(EXAMPLE / "translate.js"), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=EXAMPLE,
+    )
+
+
+def test_node_translates_the_seed_article(live: str, seed_article: str):
+    run = run_example("--server", live)
+
+    assert run.returncode == 0, run.stderr
+    with Translator(live) as client:
+        expected = client.translate(seed_article)
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"model {expected.model}, {len(expected.sentences)} sentence pairs"
+    for number, pair in enumerate(expected.sentences, start=1):
+        assert f"[{number}] {pair.source}" in lines
+        assert f"  → {pair.target}" in lines
+    terms = [line.strip() for line in lines if line.startswith("    term ")]
+    assert len(terms) == sum(len(pair.term_hits) for pair in expected.sentences) > 0
+
+
+def test_node_reports_the_servers_error(live: str):
+    run = run_example("--server", live, "--glossary", "sports")
+
+    assert run.returncode == 1
+    assert run.stderr.startswith("translate.js: NOT_FOUND: ")
+    assert "sports" in run.stderr
+
+
+def test_node_reports_an_unreachable_server():
+    run = run_example("--server", "127.0.0.1:1")
+
+    assert run.returncode == 3
+    assert run.stderr.startswith("translate.js: UNAVAILABLE: ")
