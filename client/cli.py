@@ -72,4 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Under `python -m`, this file runs as `__main__`, a second copy of the module whose
+    # CliError is not the one the commands raise: run the real module's main instead.
+    from tarjama.client.cli import main as package_main
+
+    sys.exit(package_main())
