@@ -18,6 +18,9 @@ from tarjama.server.engine import EncodedSource, EngineResult
 
 # Retry hint when the queue is full before any batch has finished (no throughput known).
 UNKNOWN_RETRY_AFTER_MS = 1000
+# Callers of the last batch are awaited at most this share of its duration (or
+# max_wait_ms if longer): idle waiting costs at most about this share of throughput.
+RETURN_WAIT_SHARE = 0.1
 # Batches whose speed the retry hint is estimated from.
 THROUGHPUT_WINDOW = 32
 
@@ -179,6 +182,7 @@ class BatchQueue:
         self._in_flight = 0
         self._last_batch_requests = 0
         self._last_batch_end = -math.inf
+        self._last_batch_seconds = 0.0
         self._recent: deque[tuple[int, float]] = deque(maxlen=THROUGHPUT_WINDOW)
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self.state = "new"  # new → running → stopping (drains, then workers exit)
@@ -276,6 +280,7 @@ class BatchQueue:
             self._in_flight -= 1
             self._last_batch_requests = len(requests)
             self._last_batch_end = time.monotonic()
+            self._last_batch_seconds = seconds
             self._count_locked(batch, len(requests), seconds)
             if isinstance(results, BaseException):
                 for request in requests:
@@ -294,17 +299,17 @@ class BatchQueue:
         full = len(group.jobs) >= options.max_batch_sentences
         if full or group.tokens >= options.max_batch_tokens:
             return 0.0
-        oldest = group.jobs[0].arrived
         max_wait_s = options.max_wait_ms / 1000
-        # Clients of the last batch resubmit a moment after it returns: wait for them only
-        # while that burst is arriving, so a lone client after a busy spell waits not at all.
-        burst_arriving = (
-            len(self._queued_per_request) < self._last_batch_requests
-            and oldest - self._last_batch_end <= max_wait_s
-        )
-        if not (self._in_flight > 0 or burst_arriving):
-            return 0.0
-        return oldest + max_wait_s - time.monotonic()
+        until = -math.inf
+        if self._in_flight > 0:  # another worker is busy: let this batch grow a little
+            until = group.jobs[0].arrived + max_wait_s
+        if len(self._queued_per_request) < self._last_batch_requests:
+            # The last batch's callers resubmit a moment after it returns, spread over
+            # milliseconds of thread wake-ups; counting from its end (not from the oldest
+            # arrival) lets late and returning callers merge into one batch.
+            burst_s = max(max_wait_s, RETURN_WAIT_SHARE * self._last_batch_seconds)
+            until = max(until, self._last_batch_end + burst_s)
+        return until - time.monotonic()
 
     def _take_locked(self, group: _Group) -> list[Job]:
         """Removes the next batch from the group: its oldest job, then the closest in length."""

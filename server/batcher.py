@@ -13,13 +13,14 @@ sentence of its group (nothing starves) plus the queued sentences closest to it 
 (less padding), up to ``max_batch_sentences`` and ``max_batch_tokens`` source tokens.
 
 When a batch starts: a worker that finds sentences queued starts at once unless company
-is expected, namely while another batch is running (``workers`` > 1), or while the clients
-of the batch that just returned are resubmitting (fewer requests queued than that batch
-held, the first of them arriving within ``max_wait_ms`` of its end: without this, closed-loop
-clients alternate between a batch of one and a batch of the rest). Then it waits for more,
-at most ``max_wait_ms`` after the oldest sentence arrived, and never once the batch is full.
-A lone client therefore never waits: its latency is a direct engine call plus one thread
-hand-off. With one worker, sentences arriving while a batch runs queue for the next one.
+is expected. It is expected while another batch is running (``workers`` > 1): then the
+batch may wait until ``max_wait_ms`` after its oldest sentence arrived. It is also expected
+while fewer requests are queued than the previous batch held, up to ``max_wait_ms`` after
+that batch ended: closed-loop callers resubmit a moment after their batch returns, and
+without this wait they split into two cohorts that alternate, each batch half full. No
+wait outlasts the batch filling up. A lone client never waits (its previous batch held
+only itself): its latency is a direct engine call plus one thread hand-off. With one
+worker, sentences arriving while a batch runs queue for the next one.
 
 Deadlines are ``time.monotonic()`` values. A request whose deadline passes or whose
 ``is_cancelled()`` turns true while it waits raises :class:`DeadlineExceededError` or
