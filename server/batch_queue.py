@@ -312,7 +312,13 @@ class BatchQueue:
         return until - time.monotonic()
 
     def _take_locked(self, group: _Group) -> list[Job]:
-        """Removes the next batch from the group: its oldest job, then the closest in length."""
+        """Removes the next batch from the group.
+
+        First the oldest queued sentence of every request, oldest request first, so a
+        one-sentence request never waits behind all of a long document; then the other
+        sentences closest in length to the oldest one, so padding stays small. The group's
+        oldest sentence always goes: nothing starves.
+        """
         now = time.monotonic()
         for request in {job.request: None for job in group.jobs}:
             reason = request.reason_to_drop(now)
@@ -320,10 +326,18 @@ class BatchQueue:
                 self._drop_locked(request, reason)
         if not group.jobs:
             return []
-        oldest, *others = group.jobs
-        others.sort(key=lambda job: abs(job.tokens - oldest.tokens))
+        first_of_request: dict[PendingRequest, Job] = {}
+        for job in group.jobs:
+            first_of_request.setdefault(job.request, job)
+        heads = list(first_of_request.values())
+        head_ids = set(map(id, heads))
+        oldest = group.jobs[0]
+        others = sorted(
+            (job for job in group.jobs if id(job) not in head_ids),
+            key=lambda job: abs(job.tokens - oldest.tokens),
+        )
         batch, tokens = [oldest], oldest.tokens
-        for job in others:
+        for job in heads[1:] + others:
             if len(batch) == self.options.max_batch_sentences:
                 break
             if tokens + job.tokens <= self.options.max_batch_tokens:

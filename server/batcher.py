@@ -251,6 +251,10 @@ class Batcher:
                 with_alignment=with_alignment,
                 target_prefixes=prefixes if any(p is not None for p in prefixes) else None,
             )
+            if len(outcome) != len(batch.jobs):
+                raise EngineError(
+                    f"the engine returned {len(outcome)} results for {len(batch.jobs)} sentences"
+                )
         except Exception as failure:  # delivered to every request in the batch
             log.exception("batch of %d sentences failed", len(batch.jobs))
             outcome = failure

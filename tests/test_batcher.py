@@ -209,6 +209,28 @@ def test_batches_hold_sentences_of_many_requests(
     assert [len(texts) for texts, _, _ in gated.calls] == [1, clients - 1]
 
 
+def test_a_short_request_is_not_stuck_behind_a_long_document(
+    gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
+) -> None:
+    batcher = running(max_batch_sentences=8)
+    document, short = sentences[1:21], sentences[30]
+    with ThreadPoolExecutor(3) as pool:
+        held = pool.submit(batcher.for_request().translate_batch, [sentences[0]])
+        gated.entered.wait(30)
+        long_request = pool.submit(batcher.for_request().translate_batch, document)
+        wait_until(lambda: batcher.queue_depth() == len(document), "the document queued")
+        short_request = pool.submit(batcher.for_request().translate_batch, [short])
+        wait_until(lambda: batcher.queue_depth() == len(document) + 1, "the short request")
+        gated.gate.set()
+        held.result()
+        assert [r.source.text for r in long_request.result()] == document
+        assert short_request.result()[0].source.text == short
+
+    next_call = gated.calls[1][0]
+    assert len(next_call) == 8
+    assert short in next_call
+
+
 def test_each_call_has_one_beam_size_and_alignment_setting(
     gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
 ) -> None:
