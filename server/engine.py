@@ -204,12 +204,38 @@ class Engine:
                 min_decoding_length=self.options.min_decoding_length,
                 max_input_length=self.options.max_input_length,
             )
+            first_rows: list[list[float] | None] = [None] * len(encoded)
+            if with_alignment and beam > 1 and len(encoded) > 1:
+                first_rows = _first_attention_rows(self._translator, encoded, self.options)
         except (RuntimeError, ValueError) as error:
             raise EngineError(f"translation failed: {error}") from error
         return [
-            _result(source, hypothesis, with_alignment)
-            for source, hypothesis in zip(encoded, raw, strict=True)
+            _result(source, hypothesis, with_alignment, first_row)
+            for source, hypothesis, first_row in zip(encoded, raw, first_rows, strict=True)
         ]
+
+
+def _first_attention_rows(
+    translator: ctranslate2.Translator,
+    encoded: Sequence[EncodedSource],
+    options: EngineOptions,
+) -> list[list[float] | None]:
+    """The correct first attention row of each sentence of a beam-searched batch.
+
+    CTranslate2 4.8 returns a wrong first-step attention row for all but one sentence
+    of a batch decoded with beam search (later steps and greedy decoding are right). The
+    first step attends from the decoder start alone, so it is the same for every search:
+    one greedy step for the whole batch gives the right rows.
+    """
+    first_steps = translator.translate_batch(
+        [source.pieces for source in encoded],
+        beam_size=1,
+        return_attention=True,
+        max_decoding_length=1,
+        min_decoding_length=0,
+        max_input_length=options.max_input_length,
+    )
+    return [step.attention[0][0] if step.attention[0] else None for step in first_steps]
 
 
 def _tokens_with_spans(text: str, proto: object) -> tuple[Token, ...]:
@@ -239,13 +265,20 @@ def _byte_to_char_map(text: str) -> list[int]:
     return mapping
 
 
-def _result(source: EncodedSource, hypothesis: object, with_alignment: bool) -> EngineResult:
+def _result(
+    source: EncodedSource,
+    hypothesis: object,
+    with_alignment: bool,
+    first_row: list[float] | None = None,
+) -> EngineResult:
     pieces: list[str] = hypothesis.hypotheses[0]  # type: ignore[attr-defined]
     score = float(hypothesis.scores[0])  # type: ignore[attr-defined]
     text, target_tokens = detokenize(pieces)
     if not with_alignment:
         return EngineResult(source, text, target_tokens, score)
     raw_attention = hypothesis.attention[0]  # type: ignore[attr-defined]
+    if first_row is not None and raw_attention:
+        raw_attention[0] = first_row
     attention = tuple(tuple(float(w) for w in row) for row in raw_attention)
     result = EngineResult(source, text, target_tokens, score, attention)
     return EngineResult(source, text, target_tokens, score, attention, _word_links(result))

@@ -61,3 +61,16 @@ def test_missing_files_name_the_fix(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({}))
     with pytest.raises(EngineError, match=r"missing model\.bin.*tarjama model fetch"):
         Engine(tmp_path)
+
+
+def test_attention_in_a_beam_batch_equals_attention_alone(engine: Engine) -> None:
+    # CTranslate2 4.8 gets the first attention row of batched beam search wrong; the
+    # engine repairs it, so alignments never depend on a sentence's batch mates.
+    sentences = ["أجرى الرئيس الروسي فلاديمير بوتين محادثات مع كيري", "وقال بيسكوف"]
+    together = engine.translate_batch(sentences, beam_size=4, with_alignment=True)
+    for sentence, batched in zip(sentences, together, strict=True):
+        [alone] = engine.translate_batch([sentence], beam_size=4, with_alignment=True)
+        assert alone.text == batched.text
+        assert alone.attention is not None and batched.attention is not None
+        for row_alone, row_batched in zip(alone.attention, batched.attention, strict=True):
+            assert row_alone == pytest.approx(row_batched, abs=1e-4)
