@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_UNAVAILABLE, CliError
 from tarjama.client.errors import (
@@ -24,6 +25,7 @@ from tarjama.client.errors import (
     Unauthenticated,
 )
 from tarjama.client.translator import DEFAULT_ADDRESS, Translator
+from tarjama.client.types import HealthStatus
 
 SERVER_ENV = "TARJAMA_SERVER"
 TOKEN_ENV = "TARJAMA_TOKEN"
@@ -68,6 +70,41 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="deadline of each call to the server (default: 300)",
     )
+
+
+def add_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="wait up to SECONDS for the server to be up and serving before starting "
+        "(for scripts that have just started `tarjama serve`)",
+    )
+
+
+def wait_until_serving(translator: Translator, args: argparse.Namespace) -> None:
+    """Polls the health service until SERVING; a CliError when --wait runs out first."""
+    if not getattr(args, "wait", None):
+        return
+    deadline = time.monotonic() + args.wait
+    last_seen = "no answer"
+    while True:
+        try:
+            status = translator.health(timeout=2.0)
+            if status is HealthStatus.SERVING:
+                return
+            last_seen = status.value
+        except ServerUnavailable as error:
+            last_seen = _connection_problem(error.details or error.message)[0]
+        except DeadlineExceeded:
+            last_seen = "no answer in time"
+        if time.monotonic() >= deadline:
+            raise CliError(
+                f"the tarjama server at {args.server} was not serving after {args.wait:g} s "
+                f"(last seen: {last_seen}): read the output of `tarjama serve`, or wait longer",
+                EXIT_UNAVAILABLE,
+            )
+        time.sleep(1.0)
 
 
 def _positive_seconds(value: str) -> float:

@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_OK
-from tarjama.client.cli_connect import add_connection_options, cli_error, connect
+from tarjama.client.cli_connect import (
+    add_connection_options,
+    add_wait_option,
+    cli_error,
+    connect,
+    wait_until_serving,
+)
 from tarjama.client.errors import TarjamaError
 from tarjama.client.types import HealthStatus
 
@@ -29,11 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help='service to ask about, e.g. tarjama.v1.Translator (default: "", the server)',
     )
     add_connection_options(parser)
+    add_wait_option(parser)
     parser.set_defaults(func=run_health, timeout=10.0)
 
 
 def run_health(args: argparse.Namespace) -> int:
     with connect(args) as translator:
+        wait_until_serving(translator, args)
         try:
             status = translator.health(args.service)
         except TarjamaError as error:

@@ -21,7 +21,13 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
-from tarjama.client.cli_connect import add_connection_options, cli_error, connect
+from tarjama.client.cli_connect import (
+    add_connection_options,
+    add_wait_option,
+    cli_error,
+    connect,
+    wait_until_serving,
+)
 from tarjama.client.errors import Busy, DeadlineExceeded, InvalidRequest, TarjamaError
 from tarjama.client.html_report import render_html
 from tarjama.client.translator import Translator
@@ -82,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output", "-o", type=Path, metavar="PATH", help="output file, or folder for several"
     )
     add_connection_options(parser)
+    add_wait_option(parser)
     parser.set_defaults(func=run_translate)
 
 
@@ -109,6 +116,7 @@ def run_translate(args: argparse.Namespace) -> int:
     failures = 0
     try:
         with connect(args) as translator:
+            wait_until_serving(translator, args)
             for number, job in enumerate(jobs, start=1):
                 if progress:
                     progress.show(number, job.name)

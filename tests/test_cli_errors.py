@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -292,6 +293,35 @@ def test_not_serving(cli, fake: FakeServer):
     run = cli("health", "--server", fake.address)
 
     assert (run.exit_code, run.stdout) == (EXIT_FAILURE, "NOT_SERVING\n")
+
+
+@pytest.mark.parametrize("command", ["health", "translate"])
+def test_wait_runs_out_on_a_server_that_never_serves(cli, fake: FakeServer, kerry_file, command):
+    fake.set_serving(False)
+    extra = [str(kerry_file)] if command == "translate" else []
+
+    run = cli(command, *extra, "--server", fake.address, "--wait", "1")
+
+    assert run.exit_code == EXIT_UNAVAILABLE
+    assert "was not serving after 1 s (last seen: NOT_SERVING)" in run.stderr
+    assert fake.script.calls == []
+
+
+def test_wait_runs_out_on_a_server_that_is_down(cli, down_address: str):
+    run = cli("health", "--server", down_address, "--wait", "1")
+
+    assert run.exit_code == EXIT_UNAVAILABLE
+    assert "last seen: connection refused" in run.stderr
+
+
+def test_wait_returns_once_the_server_serves(cli, fake: FakeServer, kerry_file: Path):
+    fake.set_serving(False)
+    threading.Timer(0.5, fake.set_serving, args=(True,)).start()
+
+    run = cli("translate", str(kerry_file), "--server", fake.address, "--wait", "30")
+
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.strip()
 
 
 def test_serving(cli, fake: FakeServer):
