@@ -1,0 +1,140 @@
+"""The pipeline's results, and how sentence results become one document translation.
+
+A sentence is translated (or fetched from the cache) as a :class:`SentenceResult` whose
+spans are relative to the sentence and its own translation, so that the same sentence at
+another offset, in another document, reuses it. :func:`assemble` joins the translations
+(sentences of a paragraph with one space, paragraphs with the source's own line breaks)
+and rebases every span into the request text and the joined translation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from tarjama.server.segment import Sentence
+
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Half-open [start, end) in code points."""
+
+    start: int
+    end: int
+
+    def shifted(self, offset: int) -> Span:
+        return Span(self.start + offset, self.end + offset)
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """A glossary term found in the source and where its rendering sits in the target.
+
+    ``glossary`` is "" for inline request terms; ``method`` is "inline", "aligned" or
+    "prefix" (see ``tarjama.server.enforce``).
+    """
+
+    glossary: str
+    source_term: str  # the glossary's Arabic form that matched
+    target_term: str  # the rendering, exactly as the glossary writes it
+    source_span: Span
+    target_span: Span
+    method: str
+
+    def shifted(self, source_offset: int, target_offset: int) -> TermHit:
+        return replace(
+            self,
+            source_span=self.source_span.shifted(source_offset),
+            target_span=self.target_span.shifted(target_offset),
+        )
+
+
+@dataclass(frozen=True)
+class WordAlignment:
+    source: Span
+    target: Span
+
+    def shifted(self, source_offset: int, target_offset: int) -> WordAlignment:
+        return WordAlignment(self.source.shifted(source_offset), self.target.shifted(target_offset))
+
+
+@dataclass(frozen=True)
+class SentencePair:
+    """One source sentence and its translation; spans point into the request text and the
+    joined translation."""
+
+    source: str
+    target: str
+    source_span: Span
+    target_span: Span
+    term_hits: tuple[TermHit, ...] = ()
+    alignment: tuple[WordAlignment, ...] = ()
+    score: float = 0.0  # 0 for sentences copied through without translation
+    unconstrained_target: str = ""
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentTranslation:
+    translation: str
+    sentences: tuple[SentencePair, ...]
+    translated_sentences: int  # sent to the model: neither cached nor copied through
+    cached_sentences: int
+
+
+@dataclass(frozen=True)
+class SentenceResult:
+    """One sentence's translation with spans relative to the sentence and ``target``."""
+
+    target: str
+    score: float
+    term_hits: tuple[TermHit, ...] = ()
+    alignment: tuple[WordAlignment, ...] = ()
+    unconstrained_target: str = ""
+
+
+def assemble(
+    text: str, sentences: Sequence[Sentence], results: Sequence[tuple[SentenceResult, bool]]
+) -> tuple[str, tuple[SentencePair, ...]]:
+    """The joined translation and the pairs; ``results[i]`` is (result, cached) of
+    ``sentences[i]``."""
+    parts: list[str] = []
+    length = 0
+    pairs: list[SentencePair] = []
+    previous: Sentence | None = None
+    paragraph_written = False  # some sentence of the current paragraph has a translation
+    for sentence, (result, cached) in zip(sentences, results, strict=True):
+        separator = ""
+        if previous is not None and previous.paragraph != sentence.paragraph:
+            separator = "".join(_LINE_BREAK.findall(text, previous.end, sentence.start)) or "\n"
+            paragraph_written = False
+        elif paragraph_written and result.target:
+            separator = " "
+        parts.append(separator)
+        length += len(separator)
+        pairs.append(_pair(text, sentence, result, cached, length))
+        parts.append(result.target)
+        length += len(result.target)
+        paragraph_written = paragraph_written or bool(result.target)
+        previous = sentence
+    return "".join(parts), tuple(pairs)
+
+
+def _pair(
+    text: str, sentence: Sentence, result: SentenceResult, cached: bool, target_start: int
+) -> SentencePair:
+    source_start = sentence.start
+    return SentencePair(
+        source=text[sentence.start : sentence.end],
+        target=result.target,
+        source_span=Span(sentence.start, sentence.end),
+        target_span=Span(target_start, target_start + len(result.target)),
+        term_hits=tuple(hit.shifted(source_start, target_start) for hit in result.term_hits),
+        alignment=tuple(link.shifted(source_start, target_start) for link in result.alignment),
+        score=result.score,
+        unconstrained_target=result.unconstrained_target,
+        cached=cached,
+    )

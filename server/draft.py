@@ -1,0 +1,165 @@
+"""Editable sentence texts whose spans stay exact through every edit.
+
+Enforcement rewrites two texts: the source it sends to the model (English renderings put
+in place of Arabic terms: :class:`InjectedSource`) and the translation it gets back
+(renderings spliced in, duplicates removed: :class:`Draft`). Both keep the map that lets
+every reported span point into the original sentence and the final translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tarjama.glossary.clitics import describe_proclitic
+from tarjama.glossary.matcher import Match
+
+# Seen by the model as "particle rendering": OPUS-MT-style corpora write Latin names after
+# a spaced proclitic («و Reuters», «لـ Reuters»), and the model translates the particle.
+PARTICLE_SEPARATOR = " "
+
+
+@dataclass(frozen=True)
+class HitPlan:
+    """One glossary hit inside a sentence; offsets are relative to the sentence."""
+
+    start: int  # the whole matched word(s), proclitics included
+    end: int
+    term_start: int  # after the proclitics
+    glossary: str
+    source_form: str
+    target: str
+    particle: str  # the meaning-bearing proclitic letters (و ف ب ك ل), "" when none
+    conjunction: str
+    preposition: str
+
+    @classmethod
+    def from_match(cls, match: Match, offset: int) -> HitPlan:
+        """The hit of a match found in a text where the sentence starts at ``offset``."""
+        try:
+            parts = describe_proclitic(match.proclitic) if match.proclitic else None
+        except ValueError:
+            parts = None  # a spelling the matcher accepts but we cannot read: keep no particle
+        conjunction = parts.conjunction if parts else ""
+        preposition = parts.preposition if parts else ""
+        return cls(
+            start=match.start - offset,
+            end=match.end - offset,
+            term_start=match.term_start - offset,
+            glossary=match.glossary,
+            source_form=match.source_form,
+            target=match.target,
+            particle=conjunction + preposition,
+            conjunction=conjunction,
+            preposition=preposition,
+        )
+
+
+@dataclass(frozen=True)
+class _Region:
+    model_start: int
+    model_end: int
+    sentence_start: int
+    sentence_end: int
+    hit: int | None  # the hit whose rendering fills the region; None for a kept particle
+
+
+@dataclass(frozen=True)
+class InjectedSource:
+    """The sentence as sent to the model, with each hit's rendering in place of its term.
+
+    ``rendering_spans[i]`` is where hit ``i``'s rendering sits in ``text``.
+    """
+
+    text: str
+    rendering_spans: tuple[tuple[int, int], ...]
+    regions: tuple[_Region, ...]
+
+    @classmethod
+    def plain(cls, sentence: str) -> InjectedSource:
+        return cls(sentence, (), ())
+
+    @classmethod
+    def build(cls, sentence: str, hits: Sequence[HitPlan]) -> InjectedSource:
+        parts: list[str] = []
+        spans: list[tuple[int, int]] = []
+        regions: list[_Region] = []
+        length = copied = 0
+        for index, hit in enumerate(hits):
+            parts.append(sentence[copied : hit.start])
+            length += hit.start - copied
+            if hit.particle:
+                regions.append(
+                    _Region(length, length + len(hit.particle), hit.start, hit.term_start, None)
+                )
+                parts.append(hit.particle + PARTICLE_SEPARATOR)
+                length += len(hit.particle) + len(PARTICLE_SEPARATOR)
+            spans.append((length, length + len(hit.target)))
+            regions.append(
+                _Region(length, length + len(hit.target), hit.term_start, hit.end, index)
+            )
+            parts.append(hit.target)
+            length += len(hit.target)
+            copied = hit.end
+        parts.append(sentence[copied:])
+        return cls("".join(parts), tuple(spans), tuple(regions))
+
+    def to_sentence(self, start: int, end: int) -> tuple[int, int] | None:
+        """The sentence span of the model-input span [start, end); None when it touches an
+        injected rendering (links to a rendering are replaced by the hit's own link)."""
+        for region in self.regions:
+            if region.hit is not None and region.model_start < end and start < region.model_end:
+                return None
+        return self._position(start, is_end=False), self._position(end, is_end=True)
+
+    def _position(self, position: int, *, is_end: bool) -> int:
+        offset = 0  # sentence position minus model position; constant between regions
+        for region in self.regions:
+            if position <= region.model_start:
+                break
+            if position < region.model_end:
+                return region.sentence_end if is_end else region.sentence_start
+            offset = region.sentence_end - region.model_end
+        return position + offset
+
+
+@dataclass
+class Draft:
+    """A translation being edited. Placed renderings, insertion anchors and word links
+    point into ``text`` and move with every :meth:`replace`."""
+
+    text: str
+    placed: dict[int, tuple[int, int]] = field(default_factory=dict)
+    anchors: dict[int, int] = field(default_factory=dict)
+    links: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+    def replace(self, start: int, end: int, new_text: str) -> tuple[int, int]:
+        """Replaces text[start:end]; returns the span of ``new_text`` in the new text.
+
+        Spans after the edit move; links cut by it are dropped; an anchor inside it moves
+        to its start, and an anchor exactly at an insertion point stays in front of it.
+        """
+        delta = len(new_text) - (end - start)
+        self.text = self.text[:start] + new_text + self.text[end:]
+
+        def cut(s: int, e: int) -> bool:
+            return (s < end and start < e) or (start == end and s < start < e)
+
+        def moved(s: int, e: int) -> tuple[int, int]:
+            return (s + delta if s >= end else s, e + delta if e >= end and e > start else e)
+
+        for hit, span in list(self.placed.items()):
+            if cut(*span):
+                raise AssertionError(f"edit [{start}, {end}) would cut a placed rendering")
+            self.placed[hit] = moved(*span)
+        for hit, position in self.anchors.items():
+            if position > end or (position == end and start < end):
+                self.anchors[hit] = position + delta
+            elif position > start:
+                self.anchors[hit] = start
+        self.links = [(source, moved(*target)) for source, target in self.links if not cut(*target)]
+        return start, start + len(new_text)
+
+    def free(self, start: int, end: int) -> bool:
+        """True when [start, end) overlaps no placed rendering."""
+        return all(not (s < end and start < e) for s, e in self.placed.values())

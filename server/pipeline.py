@@ -1,0 +1,308 @@
+"""The translation pipeline: a document in, aligned sentence pairs out, glossaries enforced.
+
+text → :func:`segment` (sentences with spans) → :meth:`Matcher.find` (glossary hits per
+sentence) → the cache → one batched model call for every sentence left (terms injected
+inline) → a few batched fallback rounds for renderings the model did not copy (forced
+prefixes, see ``tarjama.server.enforce``) → :func:`assemble` (joined translation, pairs
+with spans into the request text and the translation).
+
+Sentences without an Arabic letter (numbers, Latin text, page furniture such as a "|" or
+a date line) are copied through untranslated with score 0. A short Arabic label such as
+«مشاركة :» ("Share:", a share button scraped with the article) has Arabic letters and is
+translated like any other sentence: a translator would render it, and copying Arabic
+into the English, or dropping a sentence pair, would both surprise the client.
+
+Independent of gRPC: the servicer converts requests to :class:`TranslateOptions` and a
+:class:`Matcher`, and passes the batcher's per-request view as the ``translator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from tarjama.glossary.matcher import Matcher
+from tarjama.server.assemble import (
+    DocumentTranslation,
+    SentencePair,
+    SentenceResult,
+    Span,
+    TermHit,
+    WordAlignment,
+    assemble,
+)
+from tarjama.server.draft import HitPlan
+from tarjama.server.enforce import EnforcedSentence, SentenceEnforcer
+from tarjama.server.engine import EncodedSource, EngineResult
+from tarjama.server.segment import segment
+from tarjama.server.words import word_spans
+
+__all__ = [
+    "DocumentTranslation",
+    "Pipeline",
+    "SentenceCache",
+    "SentencePair",
+    "SentenceTranslator",
+    "Span",
+    "TermHit",
+    "TranslateOptions",
+    "WordAlignment",
+]
+
+# Each fallback round forces one more rendering per sentence; after these, what is left
+# is spliced in at its aligned position.
+MAX_PREFIX_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class TranslateOptions:
+    """Per-request options (mirrors ``tarjama.v1.TranslateOptions``).
+
+    Attributes:
+        beam_size: beam width; None for the translator's default.
+        include_alignment: return word alignments in document coordinates.
+        include_unconstrained: also return each sentence's translation without glossaries.
+        term_spans_exclude_clitics: report a hit's source span without its proclitics
+            («وبالقاهرة» → «القاهرة»).
+        use_cache: look sentences up in the cache (results are stored either way).
+    """
+
+    beam_size: int | None = None
+    include_alignment: bool = False
+    include_unconstrained: bool = False
+    term_spans_exclude_clitics: bool = False
+    use_cache: bool = True
+
+
+class SentenceTranslator(Protocol):
+    """What the pipeline calls: an Engine, or the batcher's per-request view."""
+
+    def encode(self, text: str) -> EncodedSource: ...
+
+    def encode_target(self, text: str) -> list[str]: ...
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]: ...
+
+
+class SentenceCache(Protocol):
+    """A thread-safe mapping with eviction (``tarjama.server.cache.SentenceCache``)."""
+
+    def get(self, key: Hashable) -> object | None: ...
+
+    def put(self, key: Hashable, value: object) -> None: ...
+
+
+@dataclass
+class _Job:
+    """One distinct sentence to translate (a document may repeat a sentence)."""
+
+    key: Hashable
+    text: str
+    hits: tuple[HitPlan, ...]
+    enforcer: SentenceEnforcer | None
+    plain: EngineResult | None = None
+
+
+class Pipeline:
+    """Translates documents with one model; safe to share between threads."""
+
+    def __init__(
+        self, *, model_name: str, max_sentence_chars: int = 400, cache: SentenceCache | None = None
+    ) -> None:
+        self.model_name = model_name
+        self.max_sentence_chars = max_sentence_chars
+        self.cache = cache
+
+    def translate(
+        self,
+        text: str,
+        *,
+        translator: SentenceTranslator,
+        matcher: Matcher,
+        options: TranslateOptions,
+    ) -> DocumentTranslation:
+        sentences = segment(text, max_chars=self.max_sentence_chars)
+        results: list[tuple[SentenceResult, bool] | None] = []
+        jobs: dict[Hashable, _Job] = {}
+        waiting: list[tuple[int, Hashable]] = []  # (sentence index, job key)
+        for index, sentence in enumerate(sentences):
+            source = text[sentence.start : sentence.end]
+            if not sentence.has_arabic:
+                results.append((_copied_through(source, options), False))
+                continue
+            hits = tuple(HitPlan.from_match(match, 0) for match in matcher.find(source))
+            key = self._cache_key(source, hits, options)
+            cached = self._cached(key, options)
+            results.append((cached, True) if cached is not None else None)
+            if cached is None:
+                if key not in jobs:
+                    enforcer = SentenceEnforcer(source, hits) if hits else None
+                    jobs[key] = _Job(key, source, hits, enforcer)
+                waiting.append((index, key))
+        translated = self._translate_jobs(list(jobs.values()), translator, options)
+        for index, key in waiting:
+            results[index] = (translated[key], False)
+        complete = [result for result in results if result is not None]
+        translation, pairs = assemble(text, sentences, complete)
+        return DocumentTranslation(
+            translation=translation,
+            sentences=pairs,
+            translated_sentences=len(waiting),
+            cached_sentences=sum(1 for pair in pairs if pair.cached),
+        )
+
+    # -- the model calls -------------------------------------------------------------------
+
+    def _translate_jobs(
+        self, jobs: list[_Job], translator: SentenceTranslator, options: TranslateOptions
+    ) -> dict[Hashable, SentenceResult]:
+        if not jobs:
+            return {}
+        self._first_pass(jobs, translator, options)
+        enforcers = [job.enforcer for job in jobs if job.enforcer is not None]
+        for _ in range(MAX_PREFIX_ROUNDS):
+            requests = [(e, e.prefix_request(translator.encode_target)) for e in enforcers]
+            pending = [(enforcer, prefix) for enforcer, prefix in requests if prefix is not None]
+            if not pending:
+                break
+            outputs = translator.translate_batch(
+                [enforcer.model_input for enforcer, _ in pending],
+                beam_size=options.beam_size,
+                with_alignment=True,
+                target_prefixes=[prefix for _, prefix in pending],
+            )
+            for (enforcer, _), output in zip(pending, outputs, strict=True):
+                enforcer.accept(output)
+        results = {}
+        for job in jobs:
+            result = self._sentence_result(job, options)
+            if self.cache is not None:
+                self.cache.put(job.key, result)
+            results[job.key] = result
+        return results
+
+    @staticmethod
+    def _first_pass(
+        jobs: list[_Job], translator: SentenceTranslator, options: TranslateOptions
+    ) -> None:
+        """One call: each sentence with its terms injected, and the plain sentence where
+        there are no terms or the unconstrained translation was asked for."""
+        sources: list[str | EncodedSource] = []
+        receivers: list[tuple[_Job, bool]] = []  # (job, is the plain decode)
+        for job in jobs:
+            if job.enforcer is not None:
+                sources.append(job.enforcer.model_input)
+                receivers.append((job, False))
+            if job.enforcer is None or options.include_unconstrained:
+                sources.append(job.text)
+                receivers.append((job, True))
+        outputs = translator.translate_batch(
+            sources,
+            beam_size=options.beam_size,
+            with_alignment=options.include_alignment or any(job.hits for job in jobs),
+        )
+        for (job, plain), output in zip(receivers, outputs, strict=True):
+            if plain:
+                job.plain = output
+            elif job.enforcer is not None:
+                job.enforcer.accept(output)
+
+    # -- results ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _sentence_result(job: _Job, options: TranslateOptions) -> SentenceResult:
+        unconstrained = job.plain.text if job.plain and options.include_unconstrained else ""
+        if job.enforcer is None:
+            assert job.plain is not None
+            links = [(link.source, link.target) for link in job.plain.links]
+            return SentenceResult(
+                target=job.plain.text,
+                score=job.plain.score,
+                alignment=_alignment(links) if options.include_alignment else (),
+                unconstrained_target=unconstrained,
+            )
+        enforced = job.enforcer.finish()
+        hits = _term_hits(enforced, options)
+        links = list(enforced.links)
+        links += [((h.source_span.start, h.source_span.end), _pair(h.target_span)) for h in hits]
+        return SentenceResult(
+            target=enforced.text,
+            score=enforced.score,
+            term_hits=hits,
+            alignment=_alignment(links) if options.include_alignment else (),
+            unconstrained_target=unconstrained,
+        )
+
+    # -- the cache -------------------------------------------------------------------------
+
+    def _cache_key(
+        self, source: str, hits: tuple[HitPlan, ...], options: TranslateOptions
+    ) -> Hashable:
+        """Everything the result depends on: a glossary edit changes only the keys of the
+        sentences whose hits it changes."""
+        applied = tuple(
+            (hit.glossary, hit.source_form, hit.target, hit.start, hit.term_start, hit.end)
+            for hit in hits
+        )
+        return (
+            self.model_name,
+            source,
+            applied,
+            options.beam_size,
+            options.include_alignment,
+            options.include_unconstrained,
+            options.term_spans_exclude_clitics,
+        )
+
+    def _cached(self, key: Hashable, options: TranslateOptions) -> SentenceResult | None:
+        if self.cache is None or not options.use_cache:
+            return None
+        value = self.cache.get(key)
+        return value if isinstance(value, SentenceResult) else None
+
+
+def _copied_through(source: str, options: TranslateOptions) -> SentenceResult:
+    """A sentence with nothing to translate: itself, each word aligned to itself."""
+    words = word_spans(source) if options.include_alignment else []
+    return SentenceResult(
+        target=source,
+        score=0.0,
+        alignment=_alignment([(word, word) for word in words]),
+        unconstrained_target=source if options.include_unconstrained else "",
+    )
+
+
+def _term_hits(enforced: EnforcedSentence, options: TranslateOptions) -> tuple[TermHit, ...]:
+    return tuple(
+        TermHit(
+            glossary=item.hit.glossary,
+            source_term=item.hit.source_form,
+            target_term=item.hit.target,
+            source_span=Span(
+                item.hit.term_start if options.term_spans_exclude_clitics else item.hit.start,
+                item.hit.end,
+            ),
+            target_span=Span(*item.span),
+            method=item.method,
+        )
+        for item in enforced.hits
+    )
+
+
+def _pair(span: Span) -> tuple[int, int]:
+    return span.start, span.end
+
+
+def _alignment(
+    links: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+) -> tuple[WordAlignment, ...]:
+    unique = sorted(set(links), key=lambda link: (link[1], link[0]))
+    return tuple(WordAlignment(Span(*source), Span(*target)) for source, target in unique)

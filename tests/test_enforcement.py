@@ -1,0 +1,286 @@
+"""Enforcement methods, driven by a translator whose outputs and alignments the test writes.
+
+The model's side is scripted, so each case pins down one behaviour: a copied rendering is
+"inline", a replaced aligned span is "aligned", a forced prefix is "prefix", and whatever
+the model does the rendering ends up in the translation exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from tarjama.glossary.matcher import Matcher
+from tarjama.glossary.model import Glossary, Term
+from tarjama.server.draft import Draft, HitPlan, InjectedSource
+from tarjama.server.engine import EncodedSource, EngineResult
+from tarjama.server.pipeline import (
+    MAX_PREFIX_ROUNDS,
+    DocumentTranslation,
+    Pipeline,
+    TranslateOptions,
+)
+from tarjama.server.words import WORD_MARK, Token, detokenize
+
+# A reply: target words, each with the source substring it attends to (None: the first
+# source word).
+Reply = list[tuple[str, str | None]]
+Respond = Callable[[str, str | None], Reply]
+
+NAMES = Glossary(
+    "names",
+    (
+        Term(("بوتين",), "Putin"),
+        Term(("الكرملين",), "Kremlin"),
+        Term(("داعش",), "Islamic State"),
+        Term(("لافروف",), "Lavrov"),
+        Term(("موسكو",), "Moscow"),
+    ),
+)
+
+
+@dataclass
+class Call:
+    sources: list[str]
+    prefixes: list[str | None] | None
+
+
+@dataclass
+class ScriptedTranslator:
+    """``respond(source_text, forced_prefix)`` replies for one sentence. Source and target
+    are cut on whitespace, one piece per word."""
+
+    respond: Respond
+    calls: list[Call] = field(default_factory=list)
+
+    def encode(self, text: str) -> EncodedSource:
+        tokens = tuple(
+            Token(WORD_MARK + m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", text)
+        )
+        return EncodedSource(text, tokens)
+
+    def encode_target(self, text: str) -> list[str]:
+        return [WORD_MARK + word for word in text.split()]
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]:
+        encoded = [s if isinstance(s, EncodedSource) else self.encode(s) for s in sources]
+        prefixes = [
+            detokenize(list(prefix))[0] if prefix is not None else None
+            for prefix in (target_prefixes or [None] * len(encoded))
+        ]
+        self.calls.append(Call([s.text for s in encoded], prefixes if target_prefixes else None))
+        return [
+            _result(source, self.respond(source.text, prefix), with_alignment)
+            for source, prefix in zip(encoded, prefixes, strict=True)
+        ]
+
+
+def _result(source: EncodedSource, reply: Reply, with_alignment: bool) -> EngineResult:
+    text, tokens = detokenize([WORD_MARK + word for word, _ in reply])
+    if not with_alignment:
+        return EngineResult(source, text, tokens, -1.0)
+    rows = []
+    for _, attends_to in reply:
+        row = [0.0] * (len(source.tokens) + 1)  # + the end-of-sentence position
+        position = source.text.find(attends_to) if attends_to else 0
+        index = next((i for i, t in enumerate(source.tokens) if t.start <= position < t.end), 0)
+        row[index] = 1.0
+        rows.append(tuple(row))
+    return EngineResult(source, text, tokens, -1.0, tuple(rows))
+
+
+def words(text: str, attends_to: dict[str, str] | None = None) -> Reply:
+    """A reply from plain text; each word attends to ``attends_to.get(word)``."""
+    mapping = attends_to or {}
+    return [(word, mapping.get(word)) for word in text.split()]
+
+
+def translate(
+    text: str, respond: Respond, inline_terms: Sequence[Term] = ()
+) -> tuple[DocumentTranslation, ScriptedTranslator]:
+    translator = ScriptedTranslator(respond)
+    document = Pipeline(model_name="scripted").translate(
+        text,
+        translator=translator,
+        matcher=Matcher([("names", NAMES)], inline_terms),
+        options=TranslateOptions(),
+    )
+    return document, translator
+
+
+def methods(document: DocumentTranslation) -> list[tuple[str, str]]:
+    return [(hit.target_term, hit.method) for pair in document.sentences for hit in pair.term_hits]
+
+
+def test_copied_renderings_are_inline() -> None:
+    def respond(source: str, prefix: str | None) -> Reply:
+        assert source == "قال Putin إن Kremlin يرفض"
+        return words("Putin said that the Kremlin refuses")
+
+    document, translator = translate("قال بوتين إن الكرملين يرفض", respond)
+    assert document.translation == "Putin said that the Kremlin refuses"
+    assert methods(document) == [("Putin", "inline"), ("Kremlin", "inline")]
+    assert len(translator.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reply", "expected"),
+    [
+        (
+            "هاجم داعش المدينة",
+            words("ISIS attacked the city", {"ISIS": "Islamic"}),
+            "Islamic State attacked the city",
+        ),
+        (
+            "قال بوتين إنه سيزور المدينة",
+            words("Boutine said he would visit the city", {"Boutine": "Putin"}),
+            "Putin said he would visit the city",
+        ),
+        (  # the article the model put before the term stays outside the replaced run
+            "هاجم داعش المدينة",
+            [
+                ("the", "Islamic"),
+                ("ISIS", "State"),
+                ("attacked", None),
+                ("the", None),
+                ("city", None),
+            ],
+            "the Islamic State attacked the city",
+        ),
+    ],
+)
+def test_aligned_words_are_replaced(sentence: str, reply: Reply, expected: str) -> None:
+    document, translator = translate(sentence, lambda source, prefix: reply)
+    assert document.translation == expected
+    assert [method for _, method in methods(document)] == ["aligned"]
+    assert len(translator.calls) == 1
+
+
+def test_unaligned_term_is_forced_with_a_prefix() -> None:
+    def respond(source: str, prefix: str | None) -> Reply:
+        if prefix is None:
+            return words("He said that")  # no word attends to the injected name
+        assert prefix == "He said that Putin"
+        return words("He said that Putin would come")
+
+    document, translator = translate("قال إن بوتين سيأتي", respond)
+    assert document.translation == "He said that Putin would come"
+    assert methods(document) == [("Putin", "prefix")]
+    assert [call.prefixes for call in translator.calls] == [None, ["He said that Putin"]]
+
+
+def test_prefix_keeps_the_meaning_of_an_attached_conjunction() -> None:
+    def respond(source: str, prefix: str | None) -> Reply:
+        if prefix is None:
+            return words("Lavrov met", {"Lavrov": "Lavrov"})
+        return words(prefix + " today")
+
+    document, translator = translate("التقى لافروف وبوتين", respond)
+    assert translator.calls[0].sources == ["التقى Lavrov و Putin"]
+    assert translator.calls[1].prefixes == ["Lavrov met and Putin"]
+    assert document.translation == "Lavrov met and Putin today"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("وصلت رسالة للكرملين", "A letter arrived to Kremlin"),
+        ("وصلت رسالة وبموسكو", "A letter arrived and in Moscow"),
+        ("وصلت رسالة الكرملين", "A letter arrived Kremlin"),
+    ],
+)
+def test_splice_is_the_last_resort(sentence: str, expected: str) -> None:
+    # The model ignores every forced prefix: only the final splice can place the term.
+    document, translator = translate(sentence, lambda source, prefix: words("A letter arrived"))
+    assert document.translation == expected
+    assert [method for _, method in methods(document)] == ["aligned"]
+    assert len(translator.calls) == 2  # the prefix round failed and was not repeated
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Putin Putin said he would come", "Putin said he would come"),
+        ("Putin said Putin would come", "Putin said would come"),
+        ("the the Kremlin said he would come", "the Kremlin said he would come"),
+    ],
+)
+def test_a_repeated_rendering_is_kept_once(reply: str, expected: str) -> None:
+    terms = [Term(("الكرملين",), "the Kremlin")]  # an inline term written with its article
+    sentence = "قال بوتين إنه سيأتي" if "Putin" in reply else "قال الكرملين إنه سيأتي"
+    document, _ = translate(sentence, lambda source, prefix: words(reply), terms)
+    assert document.translation == expected
+    [pair] = document.sentences
+    [hit] = pair.term_hits
+    assert document.translation[hit.target_span.start : hit.target_span.end] == hit.target_term
+
+
+def test_latin_name_written_in_the_source_may_repeat() -> None:
+    # «Putin» in Latin script is not a hit; the model copies it and the hit's rendering.
+    reply = words("Putin said Putin would come")
+    document, _ = translate("قال Putin إن بوتين سيأتي", lambda source, prefix: reply)
+    assert document.translation == "Putin said Putin would come"
+
+
+def test_inline_term_wins_over_the_glossary() -> None:
+    terms = [Term(("بوتين",), "President Putin")]
+    document, translator = translate(
+        "قال بوتين", lambda source, prefix: words("President Putin said"), terms
+    )
+    assert translator.calls[0].sources == ["قال President Putin"]
+    [hit] = document.sentences[0].term_hits
+    assert (hit.glossary, hit.target_term, hit.method) == ("", "President Putin", "inline")
+
+
+def test_fallback_rounds_are_batched_and_bounded() -> None:
+    sentences = ["قال بوتين ولافروف وداعش والكرملين وموسكو.", "قال بوتين.", "وقال لافروف."]
+    document, translator = translate(
+        " ".join(sentences), lambda source, prefix: words(prefix or "Nothing")
+    )
+    assert len(translator.calls) == 1 + MAX_PREFIX_ROUNDS
+    assert [len(call.sources) for call in translator.calls] == [3, 3, 1, 1]
+    assert translator.calls[1].prefixes == ["Nothing Putin", "Nothing Putin", "Nothing Lavrov"]
+    hits = [hit for pair in document.sentences for hit in pair.term_hits]
+    assert len(hits) == 7
+    for hit in hits:
+        start, end = hit.target_span.start, hit.target_span.end
+        assert document.translation[start:end] == hit.target_term
+
+
+def test_draft_edits_move_spans_and_drop_cut_links() -> None:
+    draft = Draft(
+        "He met ISIS in Raqqa",
+        placed={0: (15, 20)},
+        anchors={1: 3},
+        links=[((0, 4), (0, 2)), ((5, 9), (7, 11)), ((10, 14), (15, 20))],
+    )
+    assert draft.replace(7, 11, "Islamic State") == (7, 20)
+    assert draft.text == "He met Islamic State in Raqqa"
+    assert draft.placed == {0: (24, 29)}
+    assert draft.anchors == {1: 3}
+    assert draft.links == [((0, 4), (0, 2)), ((10, 14), (24, 29))]
+    draft.replace(3, 3, "and ")
+    assert draft.anchors == {1: 3}  # an anchor at an insertion point stays in front of it
+    with pytest.raises(AssertionError, match="would cut a placed rendering"):
+        draft.replace(29, 30, "x")
+
+
+def test_injected_source_maps_words_back_to_the_sentence() -> None:
+    sentence = "التقى لافروف وبوتين أمس"
+    [match] = Matcher([("names", Glossary("names", (Term(("بوتين",), "Putin"),)))]).find(sentence)
+    injected = InjectedSource.build(sentence, [HitPlan.from_match(match, 0)])
+    assert injected.text == "التقى لافروف و Putin أمس"
+    assert injected.rendering_spans == ((15, 20),)
+    assert injected.to_sentence(21, 24) == (20, 23)  # «أمس» after the rendering
+    assert injected.to_sentence(13, 14) == (13, 14)  # the kept particle «و»
+    assert injected.to_sentence(15, 20) is None
