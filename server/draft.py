@@ -8,11 +8,26 @@ every reported span point into the original sentence and the final translation.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tarjama.glossary.clitics import describe_proclitic
 from tarjama.glossary.matcher import Match
+
+# English words that carry the meaning of an Arabic proclitic. The first one is written in
+# front of a rendering placed by a forced prefix or a splice when the words before it do
+# not already carry the particle. Inline and aligned placements leave the particle to the
+# model, which sees it as a word of its own and knows when an English verb absorbs it
+# («اتصل ببوتين» → "called Putin").
+CONJUNCTION_WORDS = {"و": ("and",), "ف": ("and", "so", "then")}
+PREPOSITION_WORDS = {
+    "ب": ("in", "by", "with", "at", "on", "into", "through", "via"),
+    "ل": ("to", "for", "of", "at"),
+    "ك": ("like", "as"),
+}
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 # Seen by the model as "particle rendering": OPUS-MT-style corpora write Latin names after
 # a spaced proclitic («و Reuters», «لـ Reuters»), and the model translates the particle.
@@ -163,3 +178,102 @@ class Draft:
     def free(self, start: int, end: int) -> bool:
         """True when [start, end) overlaps no placed rendering."""
         return all(not (s < end and start < e) for s, e in self.placed.values())
+
+
+def particle_words(hit: HitPlan, before: str) -> str:
+    """English for the hit's proclitic when ``before`` does not already end with it;
+    a conjunction opening the sentence needs none («وبوتين قال» → "Putin said")."""
+    words_before = WORD.findall(before[-40:])
+    previous = words_before[-1].lower() if words_before else ""
+    conjunction = ""
+    if hit.conjunction and words_before and previous not in CONJUNCTION_WORDS[hit.conjunction]:
+        conjunction = CONJUNCTION_WORDS[hit.conjunction][0]
+    if not hit.preposition:
+        return conjunction
+    if previous in PREPOSITION_WORDS[hit.preposition]:
+        return ""
+    return " ".join(filter(None, (conjunction, PREPOSITION_WORDS[hit.preposition][0])))
+
+
+def particle_vocabulary(hit: HitPlan) -> set[str]:
+    """Words a model may write for the hit's proclitic (and its article)."""
+    words: set[str] = {"the"}
+    if hit.conjunction:
+        words.update(CONJUNCTION_WORDS[hit.conjunction])
+    if hit.preposition:
+        words.update(PREPOSITION_WORDS[hit.preposition])
+    return words
+
+
+def occurrences(text: str, target: str, start: int = 0) -> list[tuple[int, int]]:
+    """Non-overlapping whole-word occurrences of ``target`` in ``text[start:]``."""
+    found = []
+    position = text.find(target, start) if target else -1
+    while position >= 0:
+        end = position + len(target)
+        clean_left = position == 0 or not (text[position - 1].isalnum() and target[0].isalnum())
+        clean_right = end == len(text) or not (text[end].isalnum() and target[-1].isalnum())
+        if clean_left and clean_right:
+            found.append((position, end))
+            position = text.find(target, end)
+        else:
+            position = text.find(target, position + 1)
+    return found
+
+
+def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to whole words, then trimmed of outer spaces and punctuation."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return start, end
+
+
+def next_word_start(text: str, position: int) -> int:
+    """``position`` if a word starts there, else the start of the next word (or the end)."""
+    while 0 < position < len(text) and not text[position - 1].isspace():
+        position += 1
+    return skip_spaces(text, position)
+
+
+def glues(char: str) -> bool:
+    """A neighbour that would make a rendering part of a longer word."""
+    return char.isalnum() or (unicodedata.category(char)[0] == "C" and not char.isspace())
+
+
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def skip_spaces(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+def last_word(text: str, end: int) -> re.Match[str] | None:
+    stripped = text[:end].rstrip()
+    if len(stripped) == end:
+        return None  # the rendering is glued to what precedes it
+    words = list(WORD.finditer(stripped, max(0, len(stripped) - 40)))
+    return words[-1] if words and words[-1].end() == len(stripped) else None
+
+
+def repeats(draft: Draft, word: re.Match[str], rendering_word: str) -> bool:
+    """The draft word outside every rendering repeats the rendering's edge word."""
+    return word.group().lower() == rendering_word.lower() and draft.free(*word.span())
+
+
+def delete_word_span(draft: Draft, start: int, end: int) -> None:
+    """Deletes a word and one space next to it, so no double space is left."""
+    text = draft.text
+    if end < len(text) and text[end] == " ":
+        end += 1
+    elif start > 0 and text[start - 1] == " ":
+        start -= 1
+    draft.replace(start, end, "")

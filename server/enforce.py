@@ -17,12 +17,26 @@ pipeline can batch each round across all the sentences of a document.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tarjama.server.draft import Draft, HitPlan, InjectedSource
+from tarjama.server.draft import (
+    WORD,
+    Draft,
+    HitPlan,
+    InjectedSource,
+    delete_word_span,
+    glues,
+    last_word,
+    next_word_start,
+    occurrences,
+    overlap,
+    particle_vocabulary,
+    particle_words,
+    repeats,
+    skip_spaces,
+    word_bounds,
+)
 from tarjama.server.engine import EncodedSource, EngineResult
 from tarjama.server.words import detokenize
 
@@ -30,16 +44,6 @@ INLINE = "inline"
 ALIGNED = "aligned"
 PREFIX = "prefix"
 
-# English words that carry the meaning of an Arabic proclitic; the first is used when a
-# particle has to be written in. ب and ل have no default: English verbs absorb them
-# («اتصل ببوتين» → "called Putin"), so only a spliced term gets "in"/"to".
-CONJUNCTION_WORDS = {"و": ("and",), "ف": ("and", "so", "then")}
-PREPOSITION_WORDS = {
-    "ب": ("in", "by", "with", "at", "on", "into", "through", "via"),
-    "ل": ("to", "for", "of", "at"),
-    "ك": ("like", "as"),
-}
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # An aligned run longer than this many target tokens per rendering token swallows more
 # than the term: the alignment is not trustworthy there.
 _MAX_RUN_PER_TOKEN = 2
@@ -133,7 +137,7 @@ class SentenceEnforcer:
             kept_text, carried = forced[: len(forced) - len(target)], {}
             for h in sorted(methods, key=lambda h: old.placed[h]):
                 for span in occurrences(kept_text, self.hits[h].target):
-                    if all(not _overlap(span, other) for other in carried.values()):
+                    if all(not overlap(span, other) for other in carried.values()):
                         carried[h] = span
                         break
             methods = {h: m for h, m in methods.items() if h in carried}
@@ -261,9 +265,9 @@ class SentenceEnforcer:
     @staticmethod
     def _skip_particle(text: str, start: int, end: int, hit: HitPlan) -> int:
         """Keeps the translation of an attached particle ("and", "to") out of the run."""
-        allowed = _particle_vocabulary(hit)
-        while (word := _WORD.match(text, start, end)) and word.group().lower() in allowed:
-            following = _WORD.search(text, word.end(), end)
+        allowed = particle_vocabulary(hit)
+        while (word := WORD.match(text, start, end)) and word.group().lower() in allowed:
+            following = WORD.search(text, word.end(), end)
             if following is None:
                 break
             start = following.start()
@@ -287,7 +291,7 @@ class SentenceEnforcer:
         for start, end in self._draft.placed.values():
             if start < position < end:
                 position = end
-        return _next_word_start(text, position)
+        return next_word_start(text, position)
 
     # -- the last resort and the clean-up --------------------------------------------------
 
@@ -318,22 +322,22 @@ class SentenceEnforcer:
             allowed = len(occurrences(self._source_outside_hits(), target))
             extra = [span for span in occurrences(draft.text, target) if draft.free(*span)]
             for start, end in reversed(extra[allowed:]):
-                _delete_word_span(draft, start, end)
+                delete_word_span(draft, start, end)
 
     def _remove_doubled_edges(self) -> None:
         """ "the the Kremlin", "Nusra Front Front": a word repeated across a rendering's edge."""
         draft = self._draft
         for hit in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
-            words = _WORD.findall(self.hits[hit].target)
+            words = WORD.findall(self.hits[hit].target)
             if not words:
                 continue
             start, end = draft.placed[hit]
-            after = _WORD.match(draft.text, _skip_spaces(draft.text, end))
-            if after and after.start() > end and _repeats(draft, after, words[-1]):
-                _delete_word_span(draft, *after.span())
-            before = _last_word(draft.text, start)
-            if before and _repeats(draft, before, words[0]):
-                _delete_word_span(draft, *before.span())
+            after = WORD.match(draft.text, skip_spaces(draft.text, end))
+            if after and after.start() > end and repeats(draft, after, words[-1]):
+                delete_word_span(draft, *after.span())
+            before = last_word(draft.text, start)
+            if before and repeats(draft, before, words[0]):
+                delete_word_span(draft, *before.span())
 
     def _separate_glued(self) -> None:
         """A rendering must stand as its own word: "Putin" + "s" becomes "Putin s"."""
@@ -341,9 +345,9 @@ class SentenceEnforcer:
         for hit in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
             start, end = draft.placed[hit]
             target = self.hits[hit].target
-            if end < len(draft.text) and _glues(draft.text[end]) and target[-1].isalnum():
+            if end < len(draft.text) and glues(draft.text[end]) and target[-1].isalnum():
                 draft.replace(end, end, " ")
-            if start > 0 and _glues(draft.text[start - 1]) and target[0].isalnum():
+            if start > 0 and glues(draft.text[start - 1]) and target[0].isalnum():
                 draft.replace(start, start, " ")
 
     def _source_outside_hits(self) -> str:
@@ -353,102 +357,3 @@ class SentenceEnforcer:
             copied = hit.end
         parts.append(self.sentence[copied:])
         return " ".join(parts)
-
-
-def particle_words(hit: HitPlan, before: str) -> str:
-    """English for the hit's proclitic when ``before`` does not already end with it."""
-    last = _WORD.findall(before[-40:])
-    last_word = last[-1].lower() if last else ""
-    if hit.preposition:
-        if last_word in PREPOSITION_WORDS[hit.preposition]:
-            return ""
-        words = [PREPOSITION_WORDS[hit.preposition][0]]
-        if hit.conjunction and last and last_word not in CONJUNCTION_WORDS[hit.conjunction]:
-            words.insert(0, CONJUNCTION_WORDS[hit.conjunction][0])
-        return " ".join(words)
-    if hit.conjunction and last and last_word not in CONJUNCTION_WORDS[hit.conjunction]:
-        return CONJUNCTION_WORDS[hit.conjunction][0]
-    return ""
-
-
-def _particle_vocabulary(hit: HitPlan) -> set[str]:
-    words: set[str] = {"the"}
-    if hit.conjunction:
-        words.update(CONJUNCTION_WORDS[hit.conjunction])
-    if hit.preposition:
-        words.update(PREPOSITION_WORDS[hit.preposition])
-    return words
-
-
-def occurrences(text: str, target: str, start: int = 0) -> list[tuple[int, int]]:
-    """Non-overlapping whole-word occurrences of ``target`` in ``text[start:]``."""
-    found = []
-    position = text.find(target, start) if target else -1
-    while position >= 0:
-        end = position + len(target)
-        clean_left = position == 0 or not (text[position - 1].isalnum() and target[0].isalnum())
-        clean_right = end == len(text) or not (text[end].isalnum() and target[-1].isalnum())
-        if clean_left and clean_right:
-            found.append((position, end))
-            position = text.find(target, end)
-        else:
-            position = text.find(target, position + 1)
-    return found
-
-
-def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened to whole words, then trimmed of outer spaces and punctuation."""
-    while start > 0 and text[start - 1].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum():
-        end += 1
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    return start, end
-
-
-def _next_word_start(text: str, position: int) -> int:
-    """``position`` if a word starts there, else the start of the next word (or the end)."""
-    while 0 < position < len(text) and not text[position - 1].isspace():
-        position += 1
-    return _skip_spaces(text, position)
-
-
-def _glues(char: str) -> bool:
-    """A neighbour that would make a rendering part of a longer word."""
-    return char.isalnum() or (unicodedata.category(char)[0] == "C" and not char.isspace())
-
-
-def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def _skip_spaces(text: str, position: int) -> int:
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position
-
-
-def _last_word(text: str, end: int) -> re.Match[str] | None:
-    stripped = text[:end].rstrip()
-    if len(stripped) == end:
-        return None  # the rendering is glued to what precedes it
-    words = list(_WORD.finditer(stripped, max(0, len(stripped) - 40)))
-    return words[-1] if words and words[-1].end() == len(stripped) else None
-
-
-def _repeats(draft: Draft, word: re.Match[str], rendering_word: str) -> bool:
-    """The draft word outside every rendering repeats the rendering's edge word."""
-    return word.group().lower() == rendering_word.lower() and draft.free(*word.span())
-
-
-def _delete_word_span(draft: Draft, start: int, end: int) -> None:
-    """Deletes a word and one space next to it, so no double space is left."""
-    text = draft.text
-    if end < len(text) and text[end] == " ":
-        end += 1
-    elif start > 0 and text[start - 1] == " ":
-        start -= 1
-    draft.replace(start, end, "")

@@ -1,0 +1,317 @@
+"""Glossary enforcement, measured: term accuracy, methods, and what it does to the rest.
+
+Runs the pipeline over ``bench/term_testset.yaml`` on the trained test model
+(tests/data/test-model, when it is there) and on a random-weight model, and prints
+
+* term accuracy: expected renderings that are in the translation, reported as a hit whose
+  target span holds exactly the rendering, once per hit (must be 100%);
+* the share of hits placed by each method (inline, aligned, prefix);
+* chrF of the non-term text against the unconstrained translation, by the costliest
+  method a sentence needed: the enforced translation without its renderings against the
+  plain translation without the words aligned to the terms. 100 means enforcement changed
+  nothing but the terms.
+
+    python bench/eval_terms.py [--quick] [--json PATH] [--test-model DIR]
+
+Exits 1 when a term is missing, so CI can run ``--quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/eval_terms.py` puts only bench/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from tarjama.glossary.bundled import bundled_glossary_path  # noqa: E402
+from tarjama.glossary.matcher import Matcher  # noqa: E402
+from tarjama.glossary.model import Glossary, Term  # noqa: E402
+from tarjama.glossary.yaml_io import load_glossary  # noqa: E402
+from tarjama.server.engine import Engine, EngineOptions  # noqa: E402
+from tarjama.server.pipeline import (  # noqa: E402
+    DocumentTranslation,
+    Pipeline,
+    SentencePair,
+    TranslateOptions,
+)
+
+TESTSET = Path(__file__).resolve().parent / "term_testset.yaml"
+TEST_MODEL = ROOT / "tests" / "data" / "test-model"
+METHODS = ("inline", "aligned", "prefix")  # cheapest first
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    tags: tuple[str, ...]
+    expect: tuple[str, ...]
+    terms: tuple[Term, ...]
+
+
+@dataclass
+class ModelReport:
+    model: str
+    sentences: int = 0
+    expected_terms: int = 0
+    correct_terms: int = 0
+    hits: int = 0
+    methods: dict[str, int] = field(default_factory=dict)
+    chrf: dict[str, float] = field(default_factory=dict)  # "all" and per costliest method
+    chrf_sentences: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return 100.0 * self.correct_terms / self.expected_terms if self.expected_terms else 100.0
+
+
+# -- chrF ------------------------------------------------------------------------------------
+
+
+class ChrF:
+    """Corpus chrF (character 1-6-grams, whitespace ignored, beta 2), on a 0-100 scale."""
+
+    ORDER = 6
+    BETA = 2.0
+
+    def __init__(self) -> None:
+        self.matches = [0] * self.ORDER
+        self.hypothesis = [0] * self.ORDER
+        self.reference = [0] * self.ORDER
+
+    def add(self, hypothesis: str, reference: str) -> None:
+        hyp, ref = re.sub(r"\s+", "", hypothesis), re.sub(r"\s+", "", reference)
+        for n in range(1, self.ORDER + 1):
+            hyp_grams = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
+            ref_grams = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
+            self.matches[n - 1] += sum((hyp_grams & ref_grams).values())
+            self.hypothesis[n - 1] += sum(hyp_grams.values())
+            self.reference[n - 1] += sum(ref_grams.values())
+
+    def score(self) -> float:
+        orders = [n for n in range(self.ORDER) if self.hypothesis[n] and self.reference[n]]
+        if not orders:
+            return 100.0 if not any(self.hypothesis) and not any(self.reference) else 0.0
+        precision = sum(self.matches[n] / self.hypothesis[n] for n in orders) / len(orders)
+        recall = sum(self.matches[n] / self.reference[n] for n in orders) / len(orders)
+        if precision + recall == 0:
+            return 0.0
+        beta2 = self.BETA**2
+        return 100.0 * (1 + beta2) * precision * recall / (beta2 * precision + recall)
+
+
+# -- the evaluation --------------------------------------------------------------------------
+
+
+def load_testset(path: Path) -> tuple[list[tuple[str, Glossary]], list[Case]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    glossaries = []
+    for name in data["glossaries"]:
+        glossary_path = bundled_glossary_path(name)
+        if glossary_path is None:
+            raise SystemExit(f"{path}: no bundled glossary named {name!r}")
+        glossaries.append((name, load_glossary(glossary_path)))
+    cases = [
+        Case(
+            text=entry["text"],
+            tags=tuple(entry.get("tags", ())),
+            expect=tuple(entry["expect"]),
+            terms=tuple(Term((t["source"],), t["target"]) for t in entry.get("terms", ())),
+        )
+        for entry in data["sentences"]
+    ]
+    return glossaries, cases
+
+
+def evaluate(
+    name: str,
+    engine: Engine,
+    glossaries: list[tuple[str, Glossary]],
+    cases: Sequence[Case],
+    beam_size: int,
+) -> ModelReport:
+    """Translates the cases (one document per set of inline terms, so the pipeline batches
+    them as it would a real document) with and without glossaries."""
+    report = ModelReport(name)
+    pipeline = Pipeline(model_name=name)
+    chrf = {group: ChrF() for group in ("all", *METHODS)}
+    by_terms: dict[tuple[Term, ...], list[Case]] = {}
+    for case in cases:
+        by_terms.setdefault(case.terms, []).append(case)
+    for terms, group in by_terms.items():
+        text = "\n".join(case.text for case in group)
+        enforced = pipeline.translate(
+            text,
+            translator=engine,
+            matcher=Matcher(glossaries, terms),
+            options=TranslateOptions(beam_size=beam_size),
+        )
+        plain = pipeline.translate(
+            text,
+            translator=engine,
+            matcher=Matcher([]),
+            options=TranslateOptions(beam_size=beam_size, include_alignment=True),
+        )
+        start = 0
+        for case in group:
+            end = start + len(case.text)
+            pairs = _pairs_within(enforced, start, end)
+            plain_pairs = _pairs_within(plain, start, end)
+            _score_case(report, case, enforced.translation, pairs)
+            costliest = max(
+                (METHODS.index(hit.method) for pair in pairs for hit in pair.term_hits),
+                default=None,
+            )
+            for pair, plain_pair in zip(pairs, plain_pairs, strict=True):
+                hypothesis = _without_terms(enforced.translation, pair)
+                reference = _without_aligned_terms(plain.translation, plain_pair, pair)
+                chrf["all"].add(hypothesis, reference)
+                if costliest is not None:
+                    chrf[METHODS[costliest]].add(hypothesis, reference)
+                    report.chrf_sentences[METHODS[costliest]] = (
+                        report.chrf_sentences.get(METHODS[costliest], 0) + 1
+                    )
+            start = end + 1
+    report.chrf = {group: round(metric.score(), 1) for group, metric in chrf.items()}
+    report.chrf_sentences["all"] = report.sentences
+    return report
+
+
+def _pairs_within(document: DocumentTranslation, start: int, end: int) -> list[SentencePair]:
+    return [p for p in document.sentences if start <= p.source_span.start < end]
+
+
+def _score_case(
+    report: ModelReport, case: Case, translation: str, pairs: list[SentencePair]
+) -> None:
+    report.sentences += 1
+    hits = [hit for pair in pairs for hit in pair.term_hits]
+    report.hits += len(hits)
+    for hit in hits:
+        report.methods[hit.method] = report.methods.get(hit.method, 0) + 1
+    placed = [
+        hit.target_term
+        for hit in hits
+        if translation[hit.target_span.start : hit.target_span.end] == hit.target_term
+    ]
+    once = all(_count_once_per_hit(pair) for pair in pairs)
+    remaining = list(placed)
+    for target in case.expect:
+        if target in remaining and once:
+            remaining.remove(target)
+            report.correct_terms += 1
+        else:
+            report.failures.append(f"{target!r} missing in {case.text!r}")
+    report.expected_terms += len(case.expect)
+
+
+def _count_once_per_hit(pair: SentencePair) -> bool:
+    targets = [hit.target_term for hit in pair.term_hits]
+    for target in set(targets):
+        nested = sum(_count(other, target) for other in set(targets) if other != target)
+        if _count(pair.target, target) - nested != targets.count(target):
+            return False
+    return True
+
+
+def _count(text: str, phrase: str) -> int:
+    return len(re.findall(rf"(?<!\w){re.escape(phrase)}(?!\w)", text))
+
+
+def _without_terms(translation: str, pair: SentencePair) -> str:
+    text = translation[: pair.target_span.end]
+    for hit in sorted(pair.term_hits, key=lambda h: h.target_span.start, reverse=True):
+        text = text[: hit.target_span.start] + " " + text[hit.target_span.end :]
+    return text[pair.target_span.start :]
+
+
+def _without_aligned_terms(translation: str, plain: SentencePair, enforced: SentencePair) -> str:
+    """The plain translation less the words its alignment links to the terms' source."""
+    term_sources = [hit.source_span for hit in enforced.term_hits]
+    dropped = sorted(
+        {
+            (link.target.start, link.target.end)
+            for link in plain.alignment
+            if any(s.start < link.source.end and link.source.start < s.end for s in term_sources)
+        },
+        reverse=True,
+    )
+    text = translation[: plain.target_span.end]
+    for start, end in dropped:
+        text = text[:start] + " " + text[end:]
+    return text[plain.target_span.start :]
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def print_tables(reports: Sequence[ModelReport]) -> None:
+    print(f"{'model':<12} {'sentences':>9} {'terms':>6} {'hits':>5} {'accuracy':>9}", end="")
+    print("".join(f" {method:>8}" for method in METHODS))
+    for report in reports:
+        shares = [100.0 * report.methods.get(m, 0) / max(report.hits, 1) for m in METHODS]
+        print(
+            f"{report.model:<12} {report.sentences:>9} {report.expected_terms:>6} "
+            f"{report.hits:>5} {report.accuracy:>8.1f}%"
+            + "".join(f" {share:>7.1f}%" for share in shares)
+        )
+    print("\nchrF of the non-term text against the unconstrained translation")
+    print("(sentences grouped by the costliest method they needed; n sentences)")
+    print(f"{'model':<12}" + "".join(f" {group:>14}" for group in ("all", *METHODS)))
+    for report in reports:
+        cells = [
+            f"{report.chrf[group]:>6.1f} (n={report.chrf_sentences.get(group, 0):>3})"
+            if report.chrf_sentences.get(group)
+            else f"{'-':>14}"
+            for group in ("all", *METHODS)
+        ]
+        print(f"{report.model:<12}" + "".join(f" {cell:>14}" for cell in cells))
+    for report in reports:
+        for failure in report.failures:
+            print(f"FAIL {report.model}: {failure}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a quarter of the set, greedy")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the numbers here")
+    parser.add_argument("--test-model", type=Path, default=TEST_MODEL, metavar="DIR")
+    parser.add_argument("--testset", type=Path, default=TESTSET, metavar="YAML")
+    args = parser.parse_args(argv)
+    glossaries, cases = load_testset(args.testset)
+    if args.quick:
+        cases = cases[::4]
+    beam_size = 1 if args.quick else 4
+    reports = []
+    if (args.test_model / "model.bin").is_file():
+        engine = Engine(args.test_model, EngineOptions(beam_size=beam_size))
+        reports.append(evaluate("test-model", engine, glossaries, cases, beam_size))
+    else:
+        print(f"no trained model at {args.test_model}: only the random-weight model is run\n")
+    from tests.builders.random_model import build_random_model
+
+    with tempfile.TemporaryDirectory() as work_dir:
+        model_dir = build_random_model(Path(work_dir) / "random-tiny")
+        # Random weights never stop on their own: cap the length, as the tests do.
+        engine = Engine(model_dir, EngineOptions(beam_size=beam_size, max_decoding_length=64))
+        reports.append(evaluate("random", engine, glossaries, cases, beam_size))
+    print_tables(reports)
+    if args.json:
+        numbers = [asdict(report) | {"accuracy": report.accuracy} for report in reports]
+        args.json.write_text(json.dumps(numbers, indent=2, ensure_ascii=False) + "\n")
+    return 0 if all(report.accuracy == 100.0 for report in reports) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

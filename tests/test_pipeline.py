@@ -1,0 +1,310 @@
+"""The pipeline end to end on a random-weight model: whatever the model writes, every
+glossary rendering is in the translation exactly once per hit, and every span is exact."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tarjama.glossary.matcher import Matcher
+from tarjama.glossary.model import Glossary, Term
+from tarjama.glossary.yaml_io import load_glossary
+from tarjama.server.cache import SentenceCache
+from tarjama.server.engine import EncodedSource, Engine, EngineOptions, EngineResult
+from tarjama.server.pipeline import (
+    MAX_PREFIX_ROUNDS,
+    DocumentTranslation,
+    Pipeline,
+    SentencePair,
+    TranslateOptions,
+)
+
+TESTS = Path(__file__).resolve().parent
+NAMES = load_glossary(TESTS / "data" / "pipeline" / "names.yaml")
+NEWS = load_glossary(TESTS.parent / "glossary" / "news.yaml")
+PLAIN = TranslateOptions()
+EVERYTHING = TranslateOptions(include_alignment=True, include_unconstrained=True)
+
+
+@dataclass
+class CountingTranslator:
+    """The engine, with a record of each call: how many sentences, how many prefixes."""
+
+    engine: Engine
+    calls: list[tuple[int, int]] = field(default_factory=list)
+
+    def encode(self, text: str) -> EncodedSource:
+        return self.engine.encode(text)
+
+    def encode_target(self, text: str) -> list[str]:
+        return self.engine.encode_target(text)
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]:
+        self.calls.append((len(sources), len(target_prefixes or ())))
+        return self.engine.translate_batch(
+            sources,
+            beam_size=beam_size,
+            with_alignment=with_alignment,
+            target_prefixes=target_prefixes,
+        )
+
+
+@pytest.fixture(scope="module")
+def engine(random_model_dir: Path) -> Engine:
+    return Engine(random_model_dir, EngineOptions(beam_size=2, max_decoding_length=48))
+
+
+@pytest.fixture
+def translator(engine: Engine) -> CountingTranslator:
+    return CountingTranslator(engine)
+
+
+def translate(
+    translator: CountingTranslator,
+    text: str,
+    matcher: Matcher | None = None,
+    options: TranslateOptions = PLAIN,
+    pipeline: Pipeline | None = None,
+) -> DocumentTranslation:
+    document = (pipeline or Pipeline(model_name="random-tiny")).translate(
+        text,
+        translator=translator,
+        matcher=matcher or Matcher([("names", NAMES)]),
+        options=options,
+    )
+    assert_exact_spans(text, document, options)
+    return document
+
+
+def assert_exact_spans(text: str, document: DocumentTranslation, options: TranslateOptions) -> None:
+    """Every span of the translation points at exactly what it claims to."""
+    translation = document.translation
+    previous_end = 0
+    for pair in document.sentences:
+        source, target = pair.source_span, pair.target_span
+        assert text[source.start : source.end] == pair.source
+        assert translation[target.start : target.end] == pair.target
+        assert target.start >= previous_end
+        previous_end = target.end
+        for hit in pair.term_hits:
+            assert source.start <= hit.source_span.start < hit.source_span.end <= source.end
+            assert target.start <= hit.target_span.start < hit.target_span.end <= target.end
+            assert translation[hit.target_span.start : hit.target_span.end] == hit.target_term
+            matched = text[hit.source_span.start : hit.source_span.end]
+            term = Term((hit.source_term,), hit.target_term)
+            [match] = Matcher([("g", Glossary("g", (term,)))]).find(matched)
+            assert match.end == len(matched)
+            assert match.term_start == 0 or not options.term_spans_exclude_clitics
+        for link in pair.alignment:
+            source_word = text[link.source.start : link.source.end]
+            target_word = translation[link.target.start : link.target.end]
+            assert source.start <= link.source.start < link.source.end <= source.end
+            assert target.start <= link.target.start < link.target.end <= target.end
+            assert source_word == source_word.strip() and target_word == target_word.strip()
+
+
+def count_words(text: str, phrase: str) -> int:
+    return len(re.findall(rf"(?<!\w){re.escape(phrase)}(?!\w)", text))
+
+
+def assert_once_per_hit(pair: SentencePair) -> None:
+    """Each rendering is in the target once per hit (counting "Putin" inside "Vladimir
+    Putin" as part of the longer rendering)."""
+    targets = [hit.target_term for hit in pair.term_hits]
+    for target in set(targets):
+        nested = sum(count_words(other, target) for other in set(targets) if other != target)
+        assert count_words(pair.target, target) - nested == targets.count(target), target
+
+
+@pytest.mark.parametrize(
+    ("sentence", "targets"),
+    [
+        ("أجرى فلاديمير بوتين محادثات مع جون كيري", ["Vladimir Putin", "John Kerry"]),
+        ("التقى سيرغي لافروف وبوتين في موسكو", ["Sergei Lavrov", "Putin", "Moscow"]),
+        ("وجه رسالة للكرملين", ["Kremlin"]),  # ل + ال → لل
+        ("وبالقاهرة عقد الاجتماع", ["Cairo"]),  # و + ب + ال
+        ("والكرملين رفض التعليق", ["Kremlin"]),
+        ("ضربات ضد «داعش» و«جبهة النصرة» في سوريا", ["Islamic State", "Nusra Front", "Syria"]),
+        ("قال بوتينُ إن الدولة الاسلامية تراجعت", ["Putin", "Islamic State"]),  # harakat, alef
+        ("التقى سيرجي لافروف نظيره", ["Sergei Lavrov"]),  # a variant spelling
+        ("بوتين الكرملين موسكو رويترز", ["Putin", "Kremlin", "Moscow", "Reuters"]),  # adjacent
+        ("قال بوتيـــن لرويترز", ["Putin", "Reuters"]),  # tatweel
+        ("قال بوتين إن بوتين سيزور سورية", ["Putin", "Putin", "Syria"]),  # repeated term
+    ],
+)
+def test_every_hit_is_rendered_exactly_once(
+    translator: CountingTranslator, sentence: str, targets: list[str]
+) -> None:
+    document = translate(translator, sentence, options=EVERYTHING)
+    [pair] = document.sentences
+    assert [hit.target_term for hit in pair.term_hits] == targets
+    for target in set(targets):
+        inside_longer = sum(count_words(other, target) for other in set(targets) if other != target)
+        assert count_words(pair.target, target) - inside_longer == targets.count(target)
+    assert {hit.method for hit in pair.term_hits} <= {"inline", "aligned", "prefix"}
+
+
+def test_inline_terms_win_over_glossaries(translator: CountingTranslator) -> None:
+    matcher = Matcher([("names", NAMES)], [Term(("بوتين",), "President Putin")])
+    document = translate(translator, "قال بوتين في موسكو", matcher)
+    hits = [(hit.glossary, hit.target_term) for hit in document.sentences[0].term_hits]
+    assert hits == [("", "President Putin"), ("names", "Moscow")]
+
+
+@pytest.mark.parametrize("first", ["wire", "palace"])
+def test_earlier_glossaries_win(translator: CountingTranslator, first: str) -> None:
+    glossaries = {
+        "wire": Glossary("wire", (Term(("الكرملين",), "Kremlin"),)),
+        "palace": Glossary("palace", (Term(("الكرملين",), "Kremlin Palace"),)),
+    }
+    order = [first, *(name for name in glossaries if name != first)]
+    matcher = Matcher([(name, glossaries[name]) for name in order])
+    document = translate(translator, "أعلن الكرملين", matcher)
+    [hit] = document.sentences[0].term_hits
+    assert (hit.glossary, hit.target_term) == (first, glossaries[first].terms[0].target)
+
+
+@pytest.mark.parametrize(("exclude", "reported"), [(False, "وبالقاهرة"), (True, "القاهرة")])
+def test_term_spans_with_or_without_clitics(
+    translator: CountingTranslator, exclude: bool, reported: str
+) -> None:
+    text = "عقد الاجتماع وبالقاهرة أمس"
+    options = TranslateOptions(include_alignment=True, term_spans_exclude_clitics=exclude)
+    document = translate(translator, text, options=options)
+    [pair] = document.sentences
+    [hit] = pair.term_hits
+    assert text[hit.source_span.start : hit.source_span.end] == reported
+    linked = {(link.source, link.target) for link in pair.alignment}
+    assert (hit.source_span, hit.target_span) in linked
+
+
+def test_paragraphs_and_blank_lines_are_kept(translator: CountingTranslator) -> None:
+    text = "قال بوتين.\n\nوقال كيري. ورد لافروف.\r\n2016\n"
+    document = translate(translator, text)
+    first, second, third, year = (pair.target for pair in document.sentences)
+    joined = " ".join(part for part in (second, third) if part)
+    assert document.translation == f"{first}\n\n{joined}\r\n{year}"
+    assert [pair.source for pair in document.sentences][-1] == year == "2016"
+
+
+@pytest.mark.parametrize("line", ["2016", "Reuters", "12:30 GMT", "١٢٣٤", "😀", "— | —"])
+def test_lines_without_arabic_letters_are_copied_through(
+    translator: CountingTranslator, line: str
+) -> None:
+    document = translate(translator, f"{line}\nقال بوتين\n{line}")
+    copied = [document.sentences[0], document.sentences[2]]
+    assert [(pair.target, pair.score) for pair in copied] == [(line, 0.0), (line, 0.0)]
+    assert translator.calls[0][0] == 1  # only the Arabic line went to the model
+    assert document.translated_sentences == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n \n",
+        "بوتين",
+        "ب",
+        "\u200f\u200e\u061c",
+        "😀 بوتين 😀",
+        "\u0640\u0640\u0640",
+        "قال بوتين " + "وأكد أن التعاون مهم " * 60,  # one sentence far over the length limit
+        "Vladimir Putin met John Kerry.",
+    ],
+)
+def test_odd_input_never_crashes(translator: CountingTranslator, text: str) -> None:
+    document = translate(translator, text, options=EVERYTHING)
+    hits = [hit.target_term for pair in document.sentences for hit in pair.term_hits]
+    assert hits == ["Putin"] * text.count("بوتين")
+    assert all(len(pair.source) <= 400 for pair in document.sentences)
+
+
+def test_unconstrained_translation_is_the_plain_one(translator: CountingTranslator) -> None:
+    text = "أجرى فلاديمير بوتين محادثات مع جون كيري في موسكو"
+    enforced = translate(translator, text, options=EVERYTHING)
+    plain = translate(translator, text, Matcher([]), EVERYTHING)
+    assert enforced.sentences[0].unconstrained_target == plain.translation
+    assert plain.sentences[0].unconstrained_target == plain.translation
+
+
+def test_one_model_call_per_round_for_the_whole_document(
+    translator: CountingTranslator, seed_article: str
+) -> None:
+    document = translate(translator, seed_article, Matcher([("news", NEWS)]))
+    arabic = [pair for pair in document.sentences if pair.score != 0.0]
+    assert translator.calls[0] == (len(arabic), 0)
+    assert len(translator.calls) <= 1 + MAX_PREFIX_ROUNDS
+    assert all(prefixes == sentences for sentences, prefixes in translator.calls[1:])
+
+
+def test_seed_article_keeps_every_news_glossary_hit(
+    translator: CountingTranslator, seed_article: str
+) -> None:
+    document = translate(translator, seed_article, Matcher([("news", NEWS)]), EVERYTHING)
+    hits = [hit for pair in document.sentences for hit in pair.term_hits]
+    targets = {hit.target_term for hit in hits}
+    assert {"Vladimir Putin", "John Kerry", "Kremlin", "Islamic State", "Nusra Front"} <= targets
+    for pair in document.sentences:
+        assert_once_per_hit(pair)
+
+
+def test_second_translation_comes_from_the_cache(translator: CountingTranslator) -> None:
+    pipeline = Pipeline(model_name="random-tiny", cache=SentenceCache(100))
+    text = "قال بوتين في موسكو. ورفض كيري التعليق.\n2016"
+    first = translate(translator, text, options=EVERYTHING, pipeline=pipeline)
+    calls = len(translator.calls)
+    again = translate(translator, text, options=EVERYTHING, pipeline=pipeline)
+    assert len(translator.calls) == calls
+    assert again.translation == first.translation
+    assert [pair.cached for pair in again.sentences] == [True, True, False]  # 2016: copied
+    assert (again.translated_sentences, again.cached_sentences) == (0, 2)
+    assert [pair.term_hits for pair in again.sentences] == [
+        pair.term_hits for pair in first.sentences
+    ]
+
+    # The same sentences at other offsets, in both the source and the translation.
+    moved = translate(translator, "وصل لافروف.\n\n" + text, options=EVERYTHING, pipeline=pipeline)
+    assert [pair.cached for pair in moved.sentences] == [False, True, True, False]
+    assert [pair.target for pair in moved.sentences[1:]] == [
+        pair.target for pair in first.sentences
+    ]
+
+
+def test_glossary_change_retranslates_only_the_sentences_it_touches(
+    translator: CountingTranslator,
+) -> None:
+    pipeline = Pipeline(model_name="random-tiny", cache=SentenceCache(100))
+    text = "قال بوتين في موسكو. ورفض كيري التعليق."
+    translate(translator, text, pipeline=pipeline)
+    renamed = Glossary(
+        "names",
+        tuple(
+            Term(term.sources, "Moskva") if term.target == "Moscow" else term
+            for term in NAMES.terms
+        ),
+    )
+    document = translate(translator, text, Matcher([("names", renamed)]), pipeline=pipeline)
+    assert [pair.cached for pair in document.sentences] == [False, True]
+    assert "Moskva" in document.sentences[0].target
+
+
+def test_skipping_the_cache_still_stores(translator: CountingTranslator) -> None:
+    cache = SentenceCache(100)
+    pipeline = Pipeline(model_name="random-tiny", cache=cache)
+    text = "قال بوتين في موسكو."
+    skipped = translate(
+        translator, text, options=TranslateOptions(use_cache=False), pipeline=pipeline
+    )
+    assert not skipped.sentences[0].cached
+    assert translate(translator, text, pipeline=pipeline).sentences[0].cached
