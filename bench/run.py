@@ -1,0 +1,372 @@
+"""tarjama's benchmark: one command, one report (tarjama issue 7).
+
+Scenarios, all measured in this one run so that their ratios hold on any machine:
+
+(a) raw CTranslate2 ``translate_batch``, beam 4, batch 32: the limit on this machine,
+    measured in blocks around the server scenarios (see ``_reference.py``);
+(b) the real gRPC server (a child process) with 1, 8, 32 and 64 concurrent clients sending
+    one-sentence requests: throughput as a ratio of (a), p50/p95 latency; the lone client
+    against a direct one-sentence call of the same sentences;
+(c) a 5,000-word article through ``Translate`` and through ``TranslateStream`` (one
+    request per paragraph); and a shorter one with the news glossary applied;
+(d) the same articles sent again (answered from the sentence cache);
+(e) glossary matching throughput on a 10,000-term glossary (``bench_matching``);
+(f) peak resident memory of the server against a bare process holding the same model.
+
+The model is a random-weight model in the exact opus-mt-ar-en shape (``make_model.py``);
+with random weights the output length is arbitrary, so every path decodes exactly
+``round(1.1 x mean source tokens)`` target tokens. ``--smoke`` runs every scenario with
+tiny sizes and the tiny test architecture (for CI: it asserts nothing about timing). The
+exit status is 1 when a scenario failed to run, 0 otherwise (missed targets included).
+
+    python bench/run.py [--smoke] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/run.py` puts only bench/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from bench import _report as rep  # noqa: E402
+from bench import bench_matching  # noqa: E402
+from bench._load import LoadResult, run_clients, run_single_client, translate_document  # noqa: E402
+from bench._processes import ServerProcess, bare_process_memory  # noqa: E402
+from bench._raw import Decoding, RawEngine  # noqa: E402
+from bench._reference import RawReference, spread  # noqa: E402
+from bench._report import Report, Row, mib, seconds, verdict  # noqa: E402
+from bench._workload import SentencePool, make_article  # noqa: E402
+from bench.make_model import FULL, SMOKE, ensure_model, model_dir, remove_stale  # noqa: E402
+from tarjama.client import Translator  # noqa: E402
+
+BEAM_SIZE = 4
+RAW_BATCH = 32
+LENGTH_FACTOR = 1.1
+TARGET_CLIENTS = (32, 64)  # the client counts the throughput target applies to
+MAX_BATCH_SENTENCES = 64  # the server's default max_batch_sentences
+
+
+@dataclass(frozen=True)
+class Sizes:
+    block_batches: int  # timed raw batches of RAW_BATCH per reference block
+    requests_per_client: dict[int, int]  # clients -> one-sentence requests each
+    article_words: int
+    glossary_article_words: int
+    matching_quick: bool
+
+
+FULL_SIZES = Sizes(2, {1: 12, 8: 6, 32: 3, 64: 2}, 5_000, 1_000, matching_quick=False)
+SMOKE_SIZES = Sizes(1, {1: 2, 8: 1, 32: 1, 64: 1}, 300, 60, matching_quick=True)
+
+
+class Benchmark:
+    def __init__(self, smoke: bool, out: Path) -> None:
+        self.smoke = smoke
+        self.sizes = SMOKE_SIZES if smoke else FULL_SIZES
+        self.out = out
+        self.report = Report()
+        self.results: dict[str, Any] = {"mode": "smoke" if smoke else "full"}
+        self.sentences = SentencePool(seed=1)
+        self.cores = os.cpu_count() or 1
+        self.largest_batch = RAW_BATCH
+
+    def prepare(self) -> None:
+        spec = SMOKE if self.smoke else FULL
+        remove_stale(spec)
+        started = time.perf_counter()
+        reused = (model_dir(spec) / "manifest.json").is_file()
+        self.model_dir = ensure_model(spec)
+        sample = RawEngine(self.model_dir, Decoding(BEAM_SIZE, 1)).pieces(
+            SentencePool(seed=2).take(200)
+        )
+        mean_tokens = statistics.mean(len(pieces) for pieces in sample)
+        self.decoding = Decoding(BEAM_SIZE, max(1, round(LENGTH_FACTOR * mean_tokens)))
+        self.engine = RawEngine(self.model_dir, self.decoding)
+        self.reference = RawReference(
+            self.engine, self.sentences.take, RAW_BATCH, self.sizes.block_batches
+        )
+        manifest = json.loads((self.model_dir / "manifest.json").read_text(encoding="utf-8"))
+        self.results["model"] = {
+            "directory": self.model_dir.name,
+            "architecture": manifest["architecture"],
+            "reused_from_cache": reused,
+            "prepare_seconds": round(time.perf_counter() - started, 1),
+            "mean_source_tokens": round(mean_tokens, 1),
+            "decode_length": self.decoding.length,
+            "beam_size": BEAM_SIZE,
+        }
+
+    # -- (b), (c), (d): the server -----------------------------------------------------------
+
+    def server_scenarios(self, home: Path) -> None:
+        self.reference.measure()
+        server = ServerProcess(
+            self.model_dir, home, self.decoding.length, BEAM_SIZE, self.out / "server.log"
+        )
+        try:
+            with Translator(server.address, timeout=600, retries=0) as translator:
+                translator.translate(" ".join(self.sentences.take(4)), no_default_glossaries=True)
+            self._run("(b) concurrent clients", lambda: self.clients(server))
+            self._run("(c)/(d) articles", lambda: self.articles(server))
+            self.largest_batch = max(server.batch_sizes())
+        except BaseException:
+            server.kill()
+            raise
+        self.server_memory = server.stop()
+
+    def clients(self, server: ServerProcess) -> None:
+        self.results["b_clients"] = []
+        for clients, each in self.sizes.requests_per_client.items():
+            before = len(server.batch_sizes())
+            single = None
+            if clients == 1:
+                single = run_single_client(
+                    server.address, self.sentences.take(each), self.engine, server.cpu_seconds
+                )
+                load, reference = single.server, self.reference.rates[-1]
+            else:
+                work = [self.sentences.take(each) for _ in range(clients)]
+                load, reference = self.reference.bracket(
+                    lambda work=work: run_clients(server.address, work, server.cpu_seconds)
+                )
+            batches = server.batch_sizes()[before:]
+            detail = self._load_detail(load, reference, batches)
+            self.results["b_clients"].append(detail)
+            self._clients_row(detail, load, single.direct_p50 if single else None)
+
+    def _load_detail(
+        self, load: LoadResult, reference: float, batches: list[int]
+    ) -> dict[str, Any]:
+        cpu_ratio = None
+        if load.server_cpu_s:
+            cpu_ratio = self.reference.cpu_seconds_per_sentence * load.sentences / load.server_cpu_s
+        return {
+            "clients": load.clients,
+            "sentences": load.sentences,
+            "seconds": round(load.seconds, 3),
+            "sentences_per_s": round(load.sentences_per_s, 3),
+            "raw_reference_sentences_per_s": round(reference, 3),
+            "ratio_to_raw": round(load.sentences_per_s / reference, 3),
+            "cpu_ratio_to_raw": None if cpu_ratio is None else round(cpu_ratio, 3),
+            "p50_s": round(load.p50, 4),
+            "p95_s": round(load.p95, 4),
+            "batches": batches,
+            "mean_batch": round(statistics.mean(batches), 1) if batches else 0,
+            "max_batch_sentences": MAX_BATCH_SENTENCES,
+            "server_cores": _cores(load.server_cpu_s, load.seconds),
+            "client_cores": _cores(load.client_cpu_s, load.seconds),
+        }
+
+    def _clients_row(self, detail: dict[str, Any], load: LoadResult, direct: float | None) -> None:
+        clients, ratio = detail["clients"], detail["ratio_to_raw"]
+        cpu_ratio = detail["cpu_ratio_to_raw"]
+        measured = (
+            f"{load.sentences_per_s:.2f} sentences/s; p50 {seconds(load.p50)}, "
+            f"p95 {seconds(load.p95)}; mean batch {detail['mean_batch']}"
+        )
+        ratio_text = f"{ratio:.2f}" + ("" if cpu_ratio is None else f" (CPU {cpu_ratio:.2f})")
+        name = f"(b) {clients} client{'s' if clients > 1 else ''}"
+        if direct is not None:
+            detail["direct_p50_s"] = round(direct, 4)
+            limit = rep.LATENCY_FACTOR * direct + rep.LATENCY_SLACK_S
+            row = Row(
+                name,
+                f"{measured}; direct call p50 {seconds(direct)}",
+                ratio_text,
+                f"p50 ≤ 1.1×direct + 5 ms = {seconds(limit)}",
+                verdict(load.p50 <= limit),
+            )
+            self.report.add(row, rep.latency_miss(load.p50, direct))
+        elif clients in TARGET_CLIENTS:
+            target = f"≥ {rep.THROUGHPUT_TARGET}× (a)"
+            row = Row(name, measured, ratio_text, target, verdict(ratio >= rep.THROUGHPUT_TARGET))
+            self.report.add(row, rep.throughput_miss(detail, self.cores))
+        else:
+            self.report.add(Row(name, measured, ratio_text))
+
+    def articles(self, server: ServerProcess) -> None:
+        words, glossary_words = self.sizes.article_words, self.sizes.glossary_article_words
+        plain = make_article(words, seed=11).split("\n")
+        streamed = make_article(words, seed=12).split("\n")
+        glossed = make_article(glossary_words, seed=13).split("\n")
+        # (key, row, paragraphs, stream, with the news glossary, the key it repeats)
+        cases = [
+            ("c_translate", f"(c) Translate, {words:,} words", plain, False, False, ""),
+            (
+                "c_stream",
+                f"(c) TranslateStream, {words:,} words, a request per paragraph",
+                streamed,
+                True,
+                False,
+                "",
+            ),
+            (
+                "c_glossary",
+                f"(c) Translate with the news glossary, {glossary_words:,} words",
+                glossed,
+                False,
+                True,
+                "",
+            ),
+            ("d_translate", "(d) Translate again (cache)", plain, False, False, "c_translate"),
+            ("d_stream", "(d) TranslateStream again (cache)", streamed, True, False, "c_stream"),
+        ]
+        for key, name, paragraphs, stream, glossary, repeats in cases:
+
+            def send(
+                paragraphs: list[str] = paragraphs, stream: bool = stream, glossary: bool = glossary
+            ) -> Any:
+                return translate_document(
+                    server.address,
+                    paragraphs,
+                    stream=stream,
+                    glossary=glossary,
+                    server_cpu=server.cpu_seconds,
+                )
+
+            before = len(server.batch_sizes())
+            if repeats:  # served from the cache: no engine work to compare with
+                result, reference = send(), self.reference.mean_rate
+            else:
+                result, reference = self.reference.bracket(send)
+            self.results[key] = {
+                **asdict(result),
+                "batches": server.batch_sizes()[before:],
+                "paragraphs": len(paragraphs),
+                "sentences_per_s": round(result.sentences_per_s, 3),
+                "raw_reference_sentences_per_s": round(reference, 3),
+            }
+            measured = f"{seconds(result.seconds)} for {result.sentences} sentences"
+            if repeats:
+                speedup = self.results[repeats]["seconds"] / result.seconds
+                measured += f", {result.cached} from cache"
+                self.report.add(Row(name, measured, f"{speedup:.0f}× faster than (c)"))
+                continue
+            measured += f" ({result.sentences_per_s:.2f}/s)"
+            if glossary:
+                measured += f", {result.term_hits} term hits"
+            self.report.add(Row(name, measured, f"{result.sentences_per_s / reference:.2f}"))
+
+    # -- (a), (e), (f) -----------------------------------------------------------------------
+
+    def raw_summary(self) -> None:
+        """The (a) row, first in the table, from every block measured during the run."""
+        rates = self.reference.rates
+        self.results["a_raw"] = self.reference.summary()
+        measured = f"{self.reference.mean_rate:.2f} sentences/s (mean of {len(rates)} blocks"
+        measured += f", {spread(rates)})" if len(rates) > 1 else ")"
+        self.report.rows.insert(
+            0, Row(f"(a) raw CTranslate2, beam 4, batch {RAW_BATCH}", measured, "1.00")
+        )
+
+    def matching(self) -> None:
+        result = bench_matching.run(self.sizes.matching_quick)
+        self.results["e_matching"] = result
+        rate = float(result["mb_per_s"])
+        megabytes = int(result["text_bytes"]) / 1e6
+        row = Row(
+            "(e) glossary matching, 10,000 terms",
+            f"{rate:.2f} MB/s over {megabytes:.1f} MB",
+            target=f"≥ {rep.MATCHING_TARGET_MB_S:g} MB/s",
+            verdict=verdict(rate >= rep.MATCHING_TARGET_MB_S),
+        )
+        self.report.add(row, rep.matching_miss(rate))
+
+    def memory(self) -> None:
+        batch = self.largest_batch  # the bare process runs the server's largest batch
+        bare = bare_process_memory(self.model_dir, self.decoding.length, BEAM_SIZE, batch)
+        server = self.server_memory
+        ratio = server.peak_mib / bare.peak_mib
+        self.results["f_memory"] = {
+            "server": asdict(server),
+            "bare": asdict(bare),
+            "bare_batch_sentences": batch,
+            "ratio": round(ratio, 3),
+        }
+        row = Row(
+            "(f) peak RSS, server vs bare process",
+            f"server {mib(server.peak_mib)} (loaded {mib(server.loaded_mib)}); bare "
+            f"{mib(bare.peak_mib)} (loaded {mib(bare.loaded_mib)}), batch of {batch}",
+            f"{ratio:.2f}",
+            f"≤ {rep.MEMORY_TARGET}×",
+            verdict(ratio <= rep.MEMORY_TARGET),
+        )
+        self.report.add(row, rep.memory_miss(server.peak_mib - bare.peak_mib))
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _run(self, scenario: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception as error:  # one failed scenario must not hide the others
+            self.report.failed(scenario, error)
+
+    def run(self) -> None:
+        self.results["machine"] = rep.machine()
+        started = time.perf_counter()
+        self.prepare()
+        with tempfile.TemporaryDirectory(prefix="tarjama-bench-") as home:
+            self._run("(a)-(d) raw engine and server", lambda: self.server_scenarios(Path(home)))
+        if self.reference.blocks:
+            self.raw_summary()
+        del self.engine, self.reference.engine  # its memory is not the server's business
+        if hasattr(self, "server_memory"):
+            self._run("(f) memory", self.memory)
+        self._run("(e) glossary matching", self.matching)
+        self.results["seconds"] = round(time.perf_counter() - started, 1)
+        self.results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        self.results["failures"] = self.report.failures
+        self.results["misses"] = self.report.misses
+
+
+def _cores(cpu_seconds: float | None, wall_seconds: float) -> float | None:
+    return None if cpu_seconds is None else round(cpu_seconds / wall_seconds, 2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes and model (CI)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "out" / "report",
+        help="folder for results.json, report.md and server.log (default: bench/out/report)",
+    )
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    bench = Benchmark(args.smoke, args.out)
+    bench.run()
+    results, model = bench.results, bench.results["model"]
+    header = (
+        f"tarjama benchmark ({results['mode']}): {model['architecture']}, int8, beam "
+        f"{BEAM_SIZE}, {model['mean_source_tokens']} source tokens per sentence on average, "
+        f"{model['decode_length']} target tokens decoded per sentence; "
+        f"{results['machine']['nproc']} cores ({results['machine']['cpu']}), load average "
+        f"{results['machine']['load_average_at_start'][0]} at start; {results['seconds']} s\n\n"
+    )
+    table = header + bench.report.markdown()
+    (args.out / "report.md").write_text(table, encoding="utf-8")
+    results["table"] = table
+    text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+    (args.out / "results.json").write_text(text, encoding="utf-8")
+    print(table)
+    if bench.report.failures:
+        print("Scenarios that failed:", *bench.report.failures, sep="\n- ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
