@@ -9,7 +9,9 @@ Each child reports its peak resident set (``ru_maxrss``) on stdout when it ends;
 parent reads the server's CPU time from ``/proc`` while it runs (Linux; None elsewhere).
 
     python bench/_processes.py server MODEL_DIR --home DIR --decode-length N --beam-size B
-    python bench/_processes.py bare MODEL_DIR --decode-length N --beam-size B --batch-size S
+                                      --threads T
+    python bench/_processes.py bare MODEL_DIR --decode-length N --beam-size B --threads T
+                                    --batch-size S
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script, only bench/ is on the path
     sys.path.insert(0, str(ROOT))
 
+from bench._raw import Decoding  # noqa: E402
 from tarjama.server.engine import Engine, EngineOptions  # noqa: E402
 
 STARTUP_TIMEOUT_S = 120.0
@@ -45,11 +48,9 @@ class PeakMemory:
 class ServerProcess:
     """The tarjama server in a child process; ``stop()`` returns its memory."""
 
-    def __init__(
-        self, model_dir: Path, home: Path, decode_length: int, beam_size: int, log: Path
-    ) -> None:
+    def __init__(self, model_dir: Path, home: Path, decoding: Decoding, log: Path) -> None:
         command = [sys.executable, __file__, "server", str(model_dir), "--home", str(home)]
-        command += ["--decode-length", str(decode_length), "--beam-size", str(beam_size)]
+        command += _decoding_arguments(decoding)
         self._log = log.open("w", encoding="utf-8")
         self._process = subprocess.Popen(
             command,
@@ -93,18 +94,23 @@ class ServerProcess:
         self._log.close()
 
 
-def bare_process_memory(
-    model_dir: Path, decode_length: int, beam_size: int, batch_size: int
-) -> PeakMemory:
+def bare_process_memory(model_dir: Path, decoding: Decoding, batch_size: int) -> PeakMemory:
     """Memory of a process that only loads the model and translates one batch."""
-    command = [sys.executable, __file__, "bare", str(model_dir)]
-    command += ["--decode-length", str(decode_length), "--beam-size", str(beam_size)]
+    command = [sys.executable, __file__, "bare", str(model_dir), *_decoding_arguments(decoding)]
     command += ["--batch-size", str(batch_size)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the bare model process failed: {done.stderr.strip()[-2000:]}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
     return PeakMemory(float(report["rss_mib"]), float(report["peak_mib"]))
+
+
+def _decoding_arguments(decoding: Decoding) -> list[str]:
+    return [
+        f"--decode-length={decoding.length}",
+        f"--beam-size={decoding.beam_size}",
+        f"--threads={decoding.threads}",
+    ]
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -165,12 +171,17 @@ class RecordingEngine(Engine):
         return super().translate_batch(sources, **options)
 
 
-def _serve(model_dir: Path, home: Path, decode_length: int, beam_size: int) -> None:
+def _serve(model_dir: Path, home: Path, decoding: Decoding) -> None:
     from tarjama.server.app import configure_logging, create_server
     from tarjama.server.config import ServerConfig
 
     config = ServerConfig(
-        host="127.0.0.1", port=0, home=home, model=str(model_dir), beam_size=beam_size
+        host="127.0.0.1",
+        port=0,
+        home=home,
+        model=str(model_dir),
+        beam_size=decoding.beam_size,
+        intra_threads=decoding.threads,
     )
     configure_logging(config)  # the request log costs what it costs a real server
     engine = RecordingEngine(
@@ -181,8 +192,8 @@ def _serve(model_dir: Path, home: Path, decode_length: int, beam_size: int) -> N
             inter_threads=config.inter_threads,
             intra_threads=config.intra_threads,
             beam_size=config.beam_size,
-            min_decoding_length=decode_length,
-            max_decoding_length=decode_length,
+            min_decoding_length=decoding.length,
+            max_decoding_length=decoding.length,
         ),
     )
     server, port = create_server(config, engine)
@@ -195,11 +206,11 @@ def _serve(model_dir: Path, home: Path, decode_length: int, beam_size: int) -> N
     _say(peak_mib=_peak_mib())
 
 
-def _bare(model_dir: Path, decode_length: int, beam_size: int, batch_size: int) -> None:
-    from bench._raw import Decoding, RawEngine
+def _bare(model_dir: Path, decoding: Decoding, batch_size: int) -> None:
+    from bench._raw import RawEngine
     from bench._workload import make_sentences
 
-    engine = RawEngine(model_dir, Decoding(beam_size, decode_length))
+    engine = RawEngine(model_dir, decoding)
     loaded = _rss_mib()
     engine.translate(engine.pieces(make_sentences(batch_size, seed=7)))
     _say(rss_mib=loaded, peak_mib=_peak_mib())
@@ -211,13 +222,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("model_dir", type=Path)
     parser.add_argument("--decode-length", type=int, required=True)
     parser.add_argument("--beam-size", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True, help="CTranslate2 intra_threads")
     parser.add_argument("--home", type=Path, help="server: its data folder")
     parser.add_argument("--batch-size", type=int, default=32, help="bare: sentences translated")
     args = parser.parse_args(argv)
+    decoding = Decoding(args.beam_size, args.decode_length, args.threads)
     if args.mode == "server":
-        _serve(args.model_dir, args.home, args.decode_length, args.beam_size)
+        _serve(args.model_dir, args.home, decoding)
     else:
-        _bare(args.model_dir, args.decode_length, args.beam_size, args.batch_size)
+        _bare(args.model_dir, decoding, args.batch_size)
 
 
 if __name__ == "__main__":

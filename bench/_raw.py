@@ -1,7 +1,7 @@
 """The engine alone: raw CTranslate2 calls, the limit the server is measured against.
 
 The translator is built with the options the server passes its engine (int8 on CPU, one
-batch at a time, CTranslate2 choosing the threads), and the sentences are tokenised
+batch at a time, the same number of threads), and the sentences are tokenised
 before the clock starts, so what is timed is CTranslate2's ``translate_batch`` and nothing
 else.
 """
@@ -24,6 +24,7 @@ class Decoding:
 
     beam_size: int
     length: int  # min = max decoding length, in target tokens
+    threads: int  # CTranslate2 intra_threads; 0 lets CTranslate2 choose
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,11 @@ class RawEngine:
         self.decoding = decoding
         self._spm = spm.SentencePieceProcessor(model_file=str(model_dir / "source.spm"))
         self._translator = ctranslate2.Translator(
-            str(model_dir), device="cpu", compute_type="int8", inter_threads=1, intra_threads=0
+            str(model_dir),
+            device="cpu",
+            compute_type="int8",
+            inter_threads=1,
+            intra_threads=decoding.threads,
         )
 
     def pieces(self, sentences: Sequence[str]) -> list[list[str]]:

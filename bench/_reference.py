@@ -59,12 +59,18 @@ class RawReference:
         """CPU the engine spends per sentence, all blocks together: steadier than time."""
         return sum(b.cpu_seconds for b in self.blocks) / sum(b.sentences for b in self.blocks)
 
+    @property
+    def cores_busy(self) -> float:
+        """CPU-seconds per second while the blocks ran: how many cores CTranslate2 kept busy."""
+        return sum(b.cpu_seconds for b in self.blocks) / sum(b.seconds for b in self.blocks)
+
     def summary(self) -> dict[str, Any]:
         return {
             "blocks": [asdict(block) for block in self.blocks],
             "rates": [round(rate, 3) for rate in self.rates],
             "mean_sentences_per_s": round(self.mean_rate, 3),
             "cpu_seconds_per_sentence": round(self.cpu_seconds_per_sentence, 4),
+            "cores_busy": round(self.cores_busy, 2),
         }
 
 

@@ -32,7 +32,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from bench import _report as rep  # noqa: E402
 from bench import bench_matching  # noqa: E402
 from bench._load import LoadResult, run_clients, run_single_client, translate_document  # noqa: E402
 from bench._processes import ServerProcess, bare_process_memory  # noqa: E402
-from bench._raw import Decoding, RawEngine  # noqa: E402
+from bench._raw import Decoding, RawEngine, throughput  # noqa: E402
 from bench._reference import RawReference, spread  # noqa: E402
 from bench._report import Report, Row, mib, seconds, verdict  # noqa: E402
 from bench._workload import SentencePool, make_article  # noqa: E402
@@ -71,6 +72,16 @@ FULL_SIZES = Sizes(2, {1: 12, 8: 6, 32: 3, 64: 2}, 5_000, 1_000, matching_quick=
 SMOKE_SIZES = Sizes(1, {1: 2, 8: 1, 32: 1, 64: 1}, 300, 60, matching_quick=True)
 
 
+@dataclass(frozen=True)
+class Article:
+    key: str  # in results.json
+    name: str  # in the table
+    paragraphs: list[str]
+    stream: bool = False  # TranslateStream with a request per paragraph, else one Translate
+    glossary: bool = False  # the server's default (news) glossary, else none
+    repeats: str = ""  # the key of the case this one sends again
+
+
 class Benchmark:
     def __init__(self, smoke: bool, out: Path) -> None:
         self.smoke = smoke
@@ -88,11 +99,14 @@ class Benchmark:
         started = time.perf_counter()
         reused = (model_dir(spec) / "manifest.json").is_file()
         self.model_dir = ensure_model(spec)
-        sample = RawEngine(self.model_dir, Decoding(BEAM_SIZE, 1)).pieces(
+        sample = RawEngine(self.model_dir, Decoding(BEAM_SIZE, 1, 1)).pieces(
             SentencePool(seed=2).take(200)
         )
         mean_tokens = statistics.mean(len(pieces) for pieces in sample)
-        self.decoding = Decoding(BEAM_SIZE, max(1, round(LENGTH_FACTOR * mean_tokens)))
+        length = max(1, round(LENGTH_FACTOR * mean_tokens))
+        # Every path gets all the cores explicitly: with intra_threads 0, CTranslate2 may
+        # choose fewer (see default_threads), and the limit would not be the limit.
+        self.decoding = Decoding(BEAM_SIZE, length, threads=self.cores)
         self.engine = RawEngine(self.model_dir, self.decoding)
         self.reference = RawReference(
             self.engine, self.sentences.take, RAW_BATCH, self.sizes.block_batches
@@ -106,15 +120,15 @@ class Benchmark:
             "mean_source_tokens": round(mean_tokens, 1),
             "decode_length": self.decoding.length,
             "beam_size": BEAM_SIZE,
+            "intra_threads": self.decoding.threads,
         }
 
     # -- (b), (c), (d): the server -----------------------------------------------------------
 
     def server_scenarios(self, home: Path) -> None:
         self.reference.measure()
-        server = ServerProcess(
-            self.model_dir, home, self.decoding.length, BEAM_SIZE, self.out / "server.log"
-        )
+        self._run("(a) default threads", self.default_threads)
+        server = ServerProcess(self.model_dir, home, self.decoding, self.out / "server.log")
         try:
             with Translator(server.address, timeout=600, retries=0) as translator:
                 translator.translate(" ".join(self.sentences.take(4)), no_default_glossaries=True)
@@ -139,7 +153,7 @@ class Benchmark:
             else:
                 work = [self.sentences.take(each) for _ in range(clients)]
                 load, reference = self.reference.bracket(
-                    lambda work=work: run_clients(server.address, work, server.cpu_seconds)
+                    partial(run_clients, server.address, work, server.cpu_seconds)
                 )
             batches = server.batch_sizes()[before:]
             detail = self._load_detail(load, reference, batches)
@@ -201,63 +215,48 @@ class Benchmark:
         plain = make_article(words, seed=11).split("\n")
         streamed = make_article(words, seed=12).split("\n")
         glossed = make_article(glossary_words, seed=13).split("\n")
-        # (key, row, paragraphs, stream, with the news glossary, the key it repeats)
         cases = [
-            ("c_translate", f"(c) Translate, {words:,} words", plain, False, False, ""),
-            (
-                "c_stream",
-                f"(c) TranslateStream, {words:,} words, a request per paragraph",
-                streamed,
-                True,
-                False,
-                "",
-            ),
-            (
-                "c_glossary",
-                f"(c) Translate with the news glossary, {glossary_words:,} words",
-                glossed,
-                False,
-                True,
-                "",
-            ),
-            ("d_translate", "(d) Translate again (cache)", plain, False, False, "c_translate"),
-            ("d_stream", "(d) TranslateStream again (cache)", streamed, True, False, "c_stream"),
-        ]
-        for key, name, paragraphs, stream, glossary, repeats in cases:
-
-            def send(
-                paragraphs: list[str] = paragraphs, stream: bool = stream, glossary: bool = glossary
-            ) -> Any:
-                return translate_document(
-                    server.address,
-                    paragraphs,
-                    stream=stream,
-                    glossary=glossary,
-                    server_cpu=server.cpu_seconds,
-                )
-
+            Article("c_translate", f"(c) Translate, {words:,} words", plain),
+            Article("c_stream", f"(c) TranslateStream, {words:,} words, a request per "
+                    "paragraph", streamed, stream=True),
+            Article("c_glossary", f"(c) Translate with the news glossary, {glossary_words:,} "
+                    "words", glossed, glossary=True),
+            Article("d_translate", "(d) Translate again (cache)", plain, repeats="c_translate"),
+            Article("d_stream", "(d) TranslateStream again (cache)", streamed, stream=True,
+                    repeats="c_stream"),
+        ]  # fmt: skip
+        for case in cases:
+            send = partial(
+                translate_document,
+                server.address,
+                case.paragraphs,
+                stream=case.stream,
+                glossary=case.glossary,
+                server_cpu=server.cpu_seconds,
+            )
             before = len(server.batch_sizes())
-            if repeats:  # served from the cache: no engine work to compare with
+            if case.repeats:  # served from the cache: no engine work to compare with
                 result, reference = send(), self.reference.mean_rate
             else:
                 result, reference = self.reference.bracket(send)
-            self.results[key] = {
+            self.results[case.key] = {
                 **asdict(result),
                 "batches": server.batch_sizes()[before:],
-                "paragraphs": len(paragraphs),
+                "paragraphs": len(case.paragraphs),
                 "sentences_per_s": round(result.sentences_per_s, 3),
                 "raw_reference_sentences_per_s": round(reference, 3),
             }
             measured = f"{seconds(result.seconds)} for {result.sentences} sentences"
-            if repeats:
-                speedup = self.results[repeats]["seconds"] / result.seconds
+            if case.repeats:
+                speedup = self.results[case.repeats]["seconds"] / result.seconds
                 measured += f", {result.cached} from cache"
-                self.report.add(Row(name, measured, f"{speedup:.0f}× faster than (c)"))
+                self.report.add(Row(case.name, measured, f"{speedup:.0f}× faster than (c)"))
                 continue
             measured += f" ({result.sentences_per_s:.2f}/s)"
-            if glossary:
+            if case.glossary:
                 measured += f", {result.term_hits} term hits"
-            self.report.add(Row(name, measured, f"{result.sentences_per_s / reference:.2f}"))
+            ratio = f"{result.sentences_per_s / reference:.2f}"
+            self.report.add(Row(case.name, measured, ratio))
 
     # -- (a), (e), (f) -----------------------------------------------------------------------
 
@@ -267,8 +266,24 @@ class Benchmark:
         self.results["a_raw"] = self.reference.summary()
         measured = f"{self.reference.mean_rate:.2f} sentences/s (mean of {len(rates)} blocks"
         measured += f", {spread(rates)})" if len(rates) > 1 else ")"
-        self.report.rows.insert(
-            0, Row(f"(a) raw CTranslate2, beam 4, batch {RAW_BATCH}", measured, "1.00")
+        name = f"(a) raw CTranslate2, beam 4, batch {RAW_BATCH}, intra_threads {self.cores}"
+        self.report.rows.insert(0, Row(name, measured, "1.00"))
+        if hasattr(self, "default_threads_row"):
+            self.report.rows.insert(1, self.default_threads_row)
+
+    def default_threads(self) -> None:
+        """The raw engine as a server with the default intra_threads (0) would run it."""
+        engine = RawEngine(self.model_dir, replace(self.decoding, threads=0))
+        sentences = self.sentences.take(RAW_BATCH * (self.sizes.block_batches + 1))
+        block, reference = self.reference.bracket(
+            partial(throughput, engine, sentences, RAW_BATCH, warm_up=True)
+        )
+        self.results["a_default_threads"] = {**asdict(block), "reference": round(reference, 3)}
+        self.default_threads_row = Row(
+            "(a) the same, intra_threads 0 (the server's default: CTranslate2 chooses)",
+            f"{block.sentences_per_s:.2f} sentences/s, {block.cpu_seconds / block.seconds:.2f} "
+            f"cores busy (all {self.cores} threads: {self.reference.cores_busy:.2f})",
+            f"{block.sentences_per_s / reference:.2f}",
         )
 
     def matching(self) -> None:
@@ -286,7 +301,7 @@ class Benchmark:
 
     def memory(self) -> None:
         batch = self.largest_batch  # the bare process runs the server's largest batch
-        bare = bare_process_memory(self.model_dir, self.decoding.length, BEAM_SIZE, batch)
+        bare = bare_process_memory(self.model_dir, self.decoding, batch)
         server = self.server_memory
         ratio = server.peak_mib / bare.peak_mib
         self.results["f_memory"] = {
