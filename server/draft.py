@@ -16,18 +16,15 @@ from dataclasses import dataclass, field
 from tarjama.glossary.clitics import describe_proclitic
 from tarjama.glossary.matcher import Match
 
-# English words that carry the meaning of an Arabic proclitic. The first one is written in
-# front of a rendering placed by a forced prefix or a splice when the words before it do
-# not already carry the particle. Inline and aligned placements leave the particle to the
-# model, which sees it as a word of its own and knows when an English verb absorbs it
-# («اتصل ببوتين» → "called Putin").
+# English for an attached conjunction; the first is written in front of a rendering placed
+# by a forced prefix or a splice when the words before it lack it.
 CONJUNCTION_WORDS = {"و": ("and",), "ف": ("and", "so", "then")}
-PREPOSITION_WORDS = {
-    "ب": ("in", "by", "with", "at", "on", "into", "through", "via"),
-    "ل": ("to", "for", "of", "at"),
-    "ك": ("like", "as"),
-}
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_NON_SPACE = re.compile(r"\S+")
+_NEXT_WORD = re.compile(r"\s+(\S+)")
+_PREVIOUS_WORD = re.compile(r"(\S+)\s+$")
+_CLOSING = ".!?…»”’\"')]"
+_EDGE_PUNCTUATION = ".,;:!?«»\"'()"
 
 # Seen by the model as "particle rendering": OPUS-MT-style corpora write Latin names after
 # a spaced proclitic («و Reuters», «لـ Reuters»), and the model translates the particle.
@@ -181,28 +178,62 @@ class Draft:
 
 
 def particle_words(hit: HitPlan, before: str) -> str:
-    """English for the hit's proclitic when ``before`` does not already end with it;
-    a conjunction opening the sentence needs none («وبوتين قال» → "Putin said")."""
+    """ "and" for an attached conjunction when ``before`` does not already end with it.
+
+    Prepositions are left to the model: it saw ب/ل as words of their own in front of the
+    rendering and wrote "in"/"to" before it where English wants one, and nothing where an
+    English verb absorbs it («رحب ببوتين» → "welcomed Putin"). A conjunction opening the
+    sentence needs no "and" («وبوتين قال» → "Putin said").
+    """
     words_before = WORD.findall(before[-40:])
-    previous = words_before[-1].lower() if words_before else ""
-    conjunction = ""
-    if hit.conjunction and words_before and previous not in CONJUNCTION_WORDS[hit.conjunction]:
-        conjunction = CONJUNCTION_WORDS[hit.conjunction][0]
-    if not hit.preposition:
-        return conjunction
-    if previous in PREPOSITION_WORDS[hit.preposition]:
+    if not hit.conjunction or not words_before:
         return ""
-    return " ".join(filter(None, (conjunction, PREPOSITION_WORDS[hit.preposition][0])))
+    if words_before[-1].lower() in CONJUNCTION_WORDS[hit.conjunction]:
+        return ""
+    return CONJUNCTION_WORDS[hit.conjunction][0]
 
 
-def particle_vocabulary(hit: HitPlan) -> set[str]:
-    """Words a model may write for the hit's proclitic (and its article)."""
-    words: set[str] = {"the"}
-    if hit.conjunction:
-        words.update(CONJUNCTION_WORDS[hit.conjunction])
-    if hit.preposition:
-        words.update(PREPOSITION_WORDS[hit.preposition])
-    return words
+def trim_to_rendering(text: str, start: int, end: int, rendering: str) -> tuple[int, int] | None:
+    """The part of [start, end) that can be (a garbled copy of) the rendering, or None.
+
+    Alignment heads trained on names let neighbours ("with", "declined", "as saying")
+    attend to the name too: lower-case words unlike any word of the rendering are cut off
+    the edges. Words like it just outside are taken in ("Walidal al-Mouem").
+    """
+    reference = [word.lower() for word in rendering.split()]
+    words = [m.span() for m in _NON_SPACE.finditer(text, start, end)]
+    while words and not _could_be_rendering(text[slice(*words[0])], reference):
+        words.pop(0)
+    while words and not _could_be_rendering(text[slice(*words[-1])], reference):
+        words.pop()
+    if not words:
+        return None
+    start, end = words[0][0], words[-1][1]
+    while (after := _NEXT_WORD.match(text, end)) and _like_rendering(after.group(1), reference):
+        end = after.end()
+    while (before := _PREVIOUS_WORD.search(text, 0, start)) and _like_rendering(
+        before.group(1), reference
+    ):
+        start = before.start()
+    return word_bounds(text, start, end)
+
+
+def _could_be_rendering(word: str, reference: list[str]) -> bool:
+    return word[:1].isupper() or _like_rendering(word, reference)
+
+
+def _like_rendering(word: str, reference: list[str]) -> bool:
+    stripped = word.strip(_EDGE_PUNCTUATION).lower()
+    return any(_similar(stripped, ref) for ref in reference)
+
+
+def _similar(word: str, reference: str) -> bool:
+    """Dice coefficient of character bigrams of at least one half ("al-qaida"/"al-qaeda")."""
+    if word == reference:
+        return True
+    ours = {word[i : i + 2] for i in range(len(word) - 1)}
+    theirs = {reference[i : i + 2] for i in range(len(reference) - 1)}
+    return bool(ours and theirs) and 4 * len(ours & theirs) >= len(ours) + len(theirs)
 
 
 def occurrences(text: str, target: str, start: int = 0) -> list[tuple[int, int]]:
@@ -232,6 +263,19 @@ def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and not text[end - 1].isalnum():
         end -= 1
     return start, end
+
+
+def before_final_punctuation(text: str, position: int) -> int:
+    """``position``, or where the sentence's closing punctuation starts if it is in it."""
+    end = len(text)
+    while end > 0 and (text[end - 1].isspace() or text[end - 1] in _CLOSING):
+        end -= 1
+    return min(position, end)
+
+
+def opens_word(char: str) -> bool:
+    """A character a rendering inserted in front of must be separated from by a space."""
+    return not char.isspace() and char not in _CLOSING and char not in ",;:"
 
 
 def next_word_start(text: str, position: int) -> int:

@@ -25,16 +25,18 @@ from tarjama.server.draft import (
     Draft,
     HitPlan,
     InjectedSource,
+    before_final_punctuation,
     delete_word_span,
     glues,
     last_word,
     next_word_start,
     occurrences,
+    opens_word,
     overlap,
-    particle_vocabulary,
     particle_words,
     repeats,
     skip_spaces,
+    trim_to_rendering,
     word_bounds,
 )
 from tarjama.server.engine import EncodedSource, EngineResult
@@ -256,25 +258,26 @@ class SentenceEnforcer:
         cluster = max(clusters, key=len)
         tokens = result.target_tokens
         start, end = word_bounds(result.text, tokens[cluster[0]].start, tokens[cluster[-1]].end)
-        start = self._skip_particle(result.text, start, end, self.hits[hit])
-        if start >= end:
+        trimmed = trim_to_rendering(result.text, start, end, self.hits[hit].target)
+        if trimmed is None:
             return None
+        start, end = self._cover_stray_copies(*trimmed)
         covered = sum(1 for token in tokens if token.start < end and start < token.end)
         return _Run(start, end, covered, len(cluster) / len(aligned))
 
-    @staticmethod
-    def _skip_particle(text: str, start: int, end: int, hit: HitPlan) -> int:
-        """Keeps the translation of an attached particle ("and", "to") out of the run."""
-        allowed = particle_vocabulary(hit)
-        while (word := WORD.match(text, start, end)) and word.group().lower() in allowed:
-            following = WORD.search(text, word.end(), end)
-            if following is None:
-                break
-            start = following.start()
-        return start
+    def _cover_stray_copies(self, start: int, end: int) -> tuple[int, int]:
+        """Widens a run over a rendering the model copied to the wrong place ("in John
+        Kerry" where Moscow belongs), so that no stray half of it is left."""
+        draft = self._draft
+        for target in {hit.target for hit in self.hits}:
+            for s, e in occurrences(draft.text, target, self._frozen):
+                if s < end and start < e and draft.free(s, e):
+                    start, end = min(start, s), max(end, e)
+        return start, end
 
     def _anchor(self, result: EngineResult, hit: int, run: _Run | None) -> int:
-        """Where the rendering belongs in the draft: a word start, after the frozen text."""
+        """Where the rendering belongs in the draft: a word start after the frozen text, or
+        the end of the sentence before its full stop."""
         text = self._draft.text
         if run is not None:
             position = run.start
@@ -291,7 +294,7 @@ class SentenceEnforcer:
         for start, end in self._draft.placed.values():
             if start < position < end:
                 position = end
-        return next_word_start(text, position)
+        return max(self._frozen, before_final_punctuation(text, next_word_start(text, position)))
 
     # -- the last resort and the clean-up --------------------------------------------------
 
@@ -307,7 +310,7 @@ class SentenceEnforcer:
             before = text[:position].rstrip()
             particle = particle_words(self.hits[hit], before)
             left = " " if position > 0 and not text[position - 1].isspace() else ""
-            right = " " if position < len(text) and not text[position].isspace() else ""
+            right = " " if position < len(text) and opens_word(text[position]) else ""
             inserted = left + (particle + " " if particle else "")
             start, _ = draft.replace(position, position, inserted + target + right)
             draft.placed[hit] = (start + len(inserted), start + len(inserted) + len(target))

@@ -192,16 +192,18 @@ def test_prefix_keeps_the_meaning_of_an_attached_conjunction() -> None:
 
 
 @pytest.mark.parametrize(
-    ("sentence", "expected"),
+    ("sentence", "reply", "expected"),
     [
-        ("وصلت رسالة للكرملين", "A letter arrived to Kremlin"),
-        ("وصلت رسالة وبموسكو", "A letter arrived and in Moscow"),
-        ("وصلت رسالة الكرملين", "A letter arrived Kremlin"),
+        # The model translated the preposition: the rendering goes after it, before the
+        # full stop.
+        ("وصلت رسالة للكرملين", "A letter arrived to.", "A letter arrived to Kremlin."),
+        ("وصلت رسالة وبموسكو", "A letter arrived!»", "A letter arrived and Moscow!»"),
+        ("وصلت رسالة الكرملين", "A letter arrived", "A letter arrived Kremlin"),
     ],
 )
-def test_splice_is_the_last_resort(sentence: str, expected: str) -> None:
+def test_splice_is_the_last_resort(sentence: str, reply: str, expected: str) -> None:
     # The model ignores every forced prefix: only the final splice can place the term.
-    document, translator = translate(sentence, lambda source, prefix: words("A letter arrived"))
+    document, translator = translate(sentence, lambda source, prefix: words(reply))
     assert document.translation == expected
     assert [method for _, method in methods(document)] == ["aligned"]
     assert len(translator.calls) == 2  # the prefix round failed and was not repeated
