@@ -86,39 +86,57 @@ def latency_miss(p50: float, direct_p50: float) -> str:
     )
 
 
-def throughput_miss(detail: dict[str, Any], cores: int) -> str:
+def throughput_miss(detail: dict[str, Any], cores: int, reference_batch: int) -> str:
+    """What the run saw that explains a throughput miss, each with what would close it."""
     clients, cpu_ratio = detail["clients"], detail["cpu_ratio_to_raw"]
-    server_cores, client_cores = detail["server_cores"], detail["client_cores"] or 0.0
+    batches: list[int] = detail["batches"]
+    client_cores = detail["client_cores"] or 0.0
+    large_batch_ratio = detail.get("raw_large_batch_ratio")
     facts = (
-        f"{detail['ratio_to_raw']:.2f}× raw in batches of "
-        f"{', '.join(map(str, detail['batches']))} sentences; per CPU-second {cpu_ratio}× raw; "
-        "the server used "
-        f"{server_cores} and the client threads {client_cores} of {cores} cores"
+        f"{detail['ratio_to_raw']:.2f}× raw in batches of {', '.join(map(str, batches))} "
+        f"sentences; per CPU-second {cpu_ratio}× raw; the server used "
+        f"{detail['server_cores']} and the client threads {client_cores} of {cores} cores"
     )
+    causes = []
     if cpu_ratio is not None and cpu_ratio >= THROUGHPUT_TARGET:
-        cause = (
-            "the server translates as efficiently as raw CTranslate2 per CPU-second but got "
-            "less of the machine than the raw blocks around it: the load generator and other "
-            "jobs on this shared machine took the rest; clients on other machines and an "
-            "idle host would close it"
+        causes.append(
+            "per CPU-second the server is as efficient as raw CTranslate2, but it got less of "
+            "the machine than the raw blocks around it (the load generator and other jobs on "
+            "this shared machine took the rest): an idle host would close it"
         )
-    elif client_cores > 0.1 * cores:
-        cause = (
-            "the load generator shares this machine's cores with the server; clients on "
-            "other machines (or a compiled load generator) would give the server its CPU back"
+    if client_cores > 0.1 * cores:
+        causes.append(
+            "the load generator shares the cores with the server: clients on other machines "
+            "would give the server its CPU back"
         )
-    elif detail["mean_batch"] < 0.75 * min(clients, detail["max_batch_sentences"]):
-        cause = (
-            "batches are smaller than the number of clients waiting: the batcher starts "
-            "before the resubmissions arrive; a longer max_wait_ms would fill them"
+    lone = sum(1 for size in batches if size == 1)
+    if lone and clients > 1:
+        causes.append(
+            f"{lone} batch(es) held one sentence: the first request of a burst is translated "
+            "alone (the batcher never holds a lone request back) and costs a full decode"
         )
-    else:
-        cause = (
+    if (
+        large_batch_ratio is not None
+        and large_batch_ratio < 0.95
+        and max(batches) > reference_batch
+    ):
+        causes.append(
+            f"batches over {reference_batch} sentences are slower per sentence on this CPU "
+            f"(raw batch {detail['max_batch_sentences']}: {large_batch_ratio:.2f}× batch "
+            f"{reference_batch}): max_batch_sentences {reference_batch} would close it"
+        )
+    if detail["mean_batch"] < 0.75 * min(clients, detail["max_batch_sentences"]):
+        causes.append(
+            "batches are smaller than the number of clients waiting: the batcher starts before "
+            "the resubmissions arrive; a longer max_wait_ms would fill them"
+        )
+    if not causes:
+        causes.append(
             "the engine idles while the server turns responses around between batches "
             "(serialisation, pipeline and logging under the GIL); overlapping them with the "
             "next batch (batch_workers 2, inter_threads 2) would hide it"
         )
-    return f"{facts}. Likely cause: {cause}"
+    return f"{facts}. Seen in this run: " + "; ".join(causes)
 
 
 def memory_miss(extra_mib: float) -> str:
