@@ -22,6 +22,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script, only bench/ is on the path
     sys.path.insert(0, str(ROOT))
 
-from bench._raw import Decoding  # noqa: E402
+from bench._raw import Decoding, RawEngine  # noqa: E402
+from bench._workload import make_sentences  # noqa: E402
 from tarjama.server.engine import Engine, EngineOptions  # noqa: E402
 
 STARTUP_TIMEOUT_S = 120.0
@@ -59,7 +61,13 @@ class ServerProcess:
             stderr=self._log,
             text=True,
         )
-        ready = _read_report(self._process, log)
+        # A server that hangs while starting would block the read below for ever.
+        watchdog = threading.Timer(STARTUP_TIMEOUT_S, self._process.kill)
+        watchdog.start()
+        try:
+            ready = _read_report(self._process, log)
+        finally:
+            watchdog.cancel()
         self.port = int(ready["port"])
         self._loaded_mib = float(ready["rss_mib"])
 
@@ -129,7 +137,7 @@ def _read_report(process: subprocess.Popen[str], log: Path) -> dict[str, Any]:
     assert stdout is not None
     line = stdout.readline()
     if not line:
-        process.wait(timeout=STARTUP_TIMEOUT_S)
+        process.wait(timeout=30)
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"the server process exited ({process.returncode}):\n{tail}")
     result: dict[str, Any] = json.loads(line)
@@ -207,9 +215,6 @@ def _serve(model_dir: Path, home: Path, decoding: Decoding) -> None:
 
 
 def _bare(model_dir: Path, decoding: Decoding, batch_size: int) -> None:
-    from bench._raw import RawEngine
-    from bench._workload import make_sentences
-
     engine = RawEngine(model_dir, decoding)
     loaded = _rss_mib()
     engine.translate(engine.pieces(make_sentences(batch_size, seed=7)))

@@ -51,12 +51,13 @@ from bench._report import Report, Row, mib, seconds, verdict  # noqa: E402
 from bench._workload import SentencePool, make_article  # noqa: E402
 from bench.make_model import FULL, SMOKE, ensure_model, model_dir, remove_stale  # noqa: E402
 from tarjama.client import Translator  # noqa: E402
+from tarjama.server.config import SETTINGS  # noqa: E402
 
 BEAM_SIZE = 4
 RAW_BATCH = 32
 LENGTH_FACTOR = 1.1
 TARGET_CLIENTS = (32, 64)  # the client counts the throughput target applies to
-MAX_BATCH_SENTENCES = 64  # the server's default max_batch_sentences
+MAX_BATCH_SENTENCES: int = SETTINGS["max_batch_sentences"].default  # the server's default
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Benchmark:
         mean_tokens = statistics.mean(len(pieces) for pieces in sample)
         length = max(1, round(LENGTH_FACTOR * mean_tokens))
         # Every path gets all the cores explicitly: with intra_threads 0, CTranslate2 may
-        # choose fewer (see default_threads), and the limit would not be the limit.
+        # choose fewer (see raw_variants), and the limit would not be the limit.
         self.decoding = Decoding(BEAM_SIZE, length, threads=self.cores)
         self.engine = RawEngine(self.model_dir, self.decoding)
         self.reference = RawReference(
