@@ -82,7 +82,15 @@ def _installed_line(model: InstalledModel) -> str:
     return f"installed {model.name}{default} at {model.path}"
 
 
-def _fetch(args: argparse.Namespace) -> int:
+def fetch_with_progress(
+    store: ModelStore,
+    name: str,
+    *,
+    base_url: str | None = None,
+    sha256: str | None = None,
+    force: bool = False,
+) -> InstalledModel:
+    """``store.fetch`` with a progress bar and steps on stderr; CliError on failure."""
     printer = ProgressPrinter(sys.stderr)
 
     def step(message: str) -> None:
@@ -90,18 +98,19 @@ def _fetch(args: argparse.Namespace) -> int:
         _step(message)
 
     try:
-        model = _store().fetch(
-            args.name,
-            base_url=args.base_url,
-            sha256=args.sha256,
-            force=args.force,
-            progress=printer,
-            on_step=step,
+        return store.fetch(
+            name, base_url=base_url, sha256=sha256, force=force, progress=printer, on_step=step
         )
     except ModelStoreError as error:
         raise CliError(str(error), EXIT_FAILURE) from error
     finally:
         printer.finish()
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    model = fetch_with_progress(
+        _store(), args.name, base_url=args.base_url, sha256=args.sha256, force=args.force
+    )
     print(_installed_line(model))
     return EXIT_OK
 

@@ -42,6 +42,12 @@ def register(subparsers: Any) -> None:
             metavar=_metavar(name, setting.default),
             help=f"{setting_help(name)} [{env_name(name)}]",
         )
+    parser.add_argument(
+        "--no-fetch",
+        action="store_true",
+        help="when no model is installed, stop with advice instead of downloading the "
+        "default model",
+    )
     parser.set_defaults(func=run)
 
 
@@ -74,7 +80,28 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, flags=flags)
     except ConfigError as error:
         raise CliError(str(error), EXIT_USAGE) from None
+    if not config.model and not args.no_fetch:
+        _fetch_default_model_on_first_use(config.home)
     try:
         return serve(config)
     except (ModelStoreError, EngineError, StartupError, GlossaryStoreError, GlossaryError) as error:
         raise CliError(str(error)) from None
+
+
+def _fetch_default_model_on_first_use(home: Path) -> None:
+    """The first `tarjama serve` on a machine downloads and installs the default model."""
+    import os
+    import sys
+
+    from tarjama.client.cli_model import fetch_with_progress
+    from tarjama.server.model_store import BASE_URL_ENV, DEFAULT_MODEL, ModelStore
+
+    store = ModelStore(home, os.environ.get(BASE_URL_ENV) or None)
+    if store.list_models():
+        return
+    print(
+        f"tarjama: no model installed in {home}: fetching {DEFAULT_MODEL} (first use only)",
+        file=sys.stderr,
+        flush=True,
+    )
+    fetch_with_progress(store, DEFAULT_MODEL)

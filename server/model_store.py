@@ -47,7 +47,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 _OFFLINE_HINT = (
-    "On a machine without internet access, download the archive elsewhere and run "
+    "on a machine without internet access, download the archive elsewhere and run "
     "`tarjama model import PATH`; to use a mirror, pass --base-url or set " + BASE_URL_ENV
 )
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ class ModelStore:
             try:
                 result = download(url, partial, progress)
             except DownloadError as error:
-                again = "run the same command again to resume. " if error.resumable else ""
+                again = "run the same command again to resume; " if error.resumable else ""
                 raise ModelStoreError(
                     f"download of {url} failed: {error}; {again}{_OFFLINE_HINT}"
                 ) from error

@@ -483,7 +483,7 @@ def test_sigterm_finishes_calls_in_flight_and_exits_0(random_model_dir: Path, ho
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
     [
-        (("--port", "0"), 1, "no model installed in .*: run `tarjama model fetch`"),
+        (("--port", "0", "--no-fetch"), 1, "no model installed in .*: run `tarjama model fetch`"),
         (("--port", "99999"), 2, "--port: port must be between 0 and 65535, got 99999"),
         (("--model", "opus-mt-xx"), 1, "model 'opus-mt-xx' is not installed"),
     ],
