@@ -269,7 +269,7 @@ class SentenceEnforcer:
         """Widens a run over a rendering the model copied to the wrong place ("in John
         Kerry" where Moscow belongs), so that no stray half of it is left."""
         draft = self._draft
-        for target in {hit.target for hit in self.hits}:
+        for target in dict.fromkeys(hit.target for hit in self.hits):
             for s, e in occurrences(draft.text, target, self._frozen):
                 if s < end and start < e and draft.free(s, e):
                     start, end = min(start, s), max(end, e)
