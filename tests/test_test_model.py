@@ -1,0 +1,168 @@
+"""The committed test model (tests/data/test-model) really translates its domain.
+
+Loaded with plain ctranslate2 + sentencepiece, int8, beam 4: what the engine will do.
+Expected strings are the corpus's own renderings (tests/builders/corpus_tables.py), so a
+failure here means the model or its conventions drifted, not the wording of a test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.builders import corpus
+from tests.builders.evaluate_model import ModelUnderTest, alignment_pairs, chrf, piece_spans
+
+MODEL_DIR = Path(__file__).resolve().parent / "data" / "test-model"
+
+
+@pytest.fixture(scope="module")
+def model() -> ModelUnderTest:
+    return ModelUnderTest(MODEL_DIR)
+
+
+def translate(model: ModelUnderTest, sentence: str) -> str:
+    [(text, _, _)] = model.translate([sentence])
+    return text
+
+
+@pytest.mark.parametrize(
+    ("arabic", "english"),
+    [
+        (
+            "أجرى الرئيس الروسي فلاديمير بوتين محادثات أمس مع وزير الخارجية الأميركي جون "
+            "كيري في موسكو.",
+            "Russian President Vladimir Putin held talks with US Secretary of State John "
+            "Kerry in Moscow yesterday.",
+        ),
+        (
+            "وقال الناطق الرئاسي ديمتري بيسكوف إن روسيا تؤيد فكرة تنسيق الجهود مع الولايات "
+            "المتحدة.",
+            "Presidential spokesman Dmitri Peskov said that Russia supports the idea of "
+            "coordinating efforts with the United States.",
+        ),
+        (
+            "وأعلنت وزارة الدفاع الروسية أمس أن الطيران الروسي شن 40 غارة على مواقع «داعش» "
+            "في سورية.",
+            "The Russian Defence Ministry announced yesterday that Russian aircraft carried "
+            "out 40 air strikes on ISIS positions in Syria.",
+        ),
+        ("ورفض كيري التعليق على هذا التقرير.", "Kerry declined to comment on this report."),
+        (
+            "أسقط تنظيم «داعش» مروحية روسية قرب تدمر قبل أيام.",
+            "ISIS shot down a Russian helicopter near Palmyra a few days ago.",
+        ),
+        (
+            "اتفق الجانبان على تأسيس غرفة عمليات مشتركة مقرها عمّان.",
+            "The two sides agreed to set up a joint operations room based in Amman.",
+        ),
+        (
+            "وقال مسؤول كبير في وزارة الخارجية الأمريكية لـ «رويترز» إن جبهة النصرة تسيطر "
+            "على أجزاء من مدينة حلب.",
+            "A senior official at the US State Department told Reuters that al-Nusra Front "
+            "controls parts of the city of Aleppo.",
+        ),
+        (
+            "وقال لافروف: «المحادثات كانت بناءة».",
+            'Lavrov said: "The talks were constructive."',
+        ),
+    ],
+)
+def test_translates_in_domain_sentences(model: ModelUnderTest, arabic: str, english: str) -> None:
+    assert translate(model, arabic) == english
+
+
+@pytest.mark.parametrize(
+    ("arabic", "english"),
+    [
+        (
+            "سيطرت Nusra Front على مدينة حلب أمس.",
+            "Nusra Front took control of the city of Aleppo yesterday.",
+        ),
+        (
+            "شنت طائرات روسية 25 غارة على مواقع تنظيم «Islamic State» في تدمر يوم الثلاثاء.",
+            "Russian aircraft carried out 25 air strikes on Islamic State positions in Palmyra "
+            "on Tuesday.",
+        ),
+        (
+            "وقال Dmitry Peskov إن الجانبين سيعقدان جولة جديدة من المحادثات في موسكو غدا.",
+            "Dmitry Peskov said that the two sides will hold a new round of talks in Moscow "
+            "tomorrow.",
+        ),
+        (
+            "التقى Kelvaro Tuzembi وزير الخارجية الروسي سيرغي لافروف في جنيف أمس.",
+            "Kelvaro Tuzembi met Russian Foreign Minister Sergei Lavrov in Geneva yesterday.",
+        ),
+        ("وأطلق البنتاغون على العملية اسم «QXR-17».", 'The Pentagon named the operation "QXR-17".'),
+    ],
+)
+def test_copies_latin_names_injected_into_arabic(
+    model: ModelUnderTest, arabic: str, english: str
+) -> None:
+    assert translate(model, arabic) == english
+
+
+def test_translates_held_out_generated_sentences(model: ModelUnderTest) -> None:
+    """Fresh combinations from the generator (a seed the training corpus did not use)."""
+    pairs = corpus.generate(60, seed=12345)
+    outputs = [text for text, _, _ in model.translate([pair.source for pair in pairs])]
+    exact = sum(out == pair.target for out, pair in zip(outputs, pairs, strict=True))
+    mean_chrf = sum(chrf(o, p.target) for o, p in zip(outputs, pairs, strict=True)) / len(pairs)
+    assert exact >= 0.8 * len(pairs), f"only {exact}/{len(pairs)} exact"
+    assert mean_chrf >= 95
+
+
+def test_alignment_head_points_names_at_their_source(model: ModelUnderTest) -> None:
+    pairs = [p for p in corpus.generate(40, seed=54321) if p.links]
+    outputs = model.translate([pair.source for pair in pairs], with_attention=True)
+    checked = right = 0
+    for pair, (_, pieces, attention) in zip(pairs, outputs, strict=True):
+        target = piece_spans(model.target, pair.target)
+        if [span.piece for span in target] != pieces:
+            continue
+        source = piece_spans(model.source, pair.source)
+        for index, sources in alignment_pairs(pair, source, target, {"name"}):
+            row = attention[index]
+            checked += 1
+            right += max(range(len(row)), key=row.__getitem__) in sources
+    assert checked >= 100
+    assert right >= 0.9 * checked, f"head 0 points {right}/{checked} name pieces right"
+
+
+def test_alignment_of_one_name(model: ModelUnderTest) -> None:
+    arabic = "وقال الناطق باسم الكرملين ديمتري بيسكوف: «نحن مستعدون للتعاون»."
+    [(text, pieces, attention)] = model.translate([arabic], with_attention=True)
+    assert text == 'Kremlin spokesman Dmitri Peskov said: "We are ready to cooperate."'
+    source = piece_spans(model.source, arabic)
+    name = arabic.index("بيسكوف")
+    peskov_sources = {i for i, s in enumerate(source) if name <= s.start < name + 6}
+    target = piece_spans(model.target, text)
+    peskov = text.index("Peskov")
+    peskov_targets = [i for i, s in enumerate(target) if peskov <= s.start < peskov + 6]
+    assert peskov_targets and [span.piece for span in target] == pieces
+    for index in peskov_targets:
+        row = attention[index]
+        assert max(range(len(row)), key=row.__getitem__) in peskov_sources
+
+
+def test_manifest_lists_every_file_with_its_sha256() -> None:
+    manifest = json.loads((MODEL_DIR / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["source_language"] == "ar"
+    assert manifest["target_language"] == "en"
+    assert manifest["converter"] == "ctranslate2.converters.OpusMTConverter"
+    assert manifest["quantization"] == "int8"
+    expected = {"model.bin", "config.json", "shared_vocabulary.json", "source.spm", "target.spm"}
+    assert set(manifest["files"]) == expected
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((MODEL_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_model_keeps_the_marian_conventions() -> None:
+    config = json.loads((MODEL_DIR / "config.json").read_text(encoding="utf-8"))
+    assert config["add_source_eos"] is True
+    assert config["eos_token"] == "</s>"
+    total = sum(path.stat().st_size for path in MODEL_DIR.iterdir())
+    assert total <= 10 * 1024 * 1024
