@@ -5,7 +5,7 @@ its interpreter (and GIL), and so that its peak resident memory is its own. It i
 real server (``create_server``, request log on) with one difference: its engine decodes
 exactly the benchmark's fixed number of target tokens, as every other path does.
 
-Each child reports its peak resident set (``ru_maxrss``) on stdout when it ends; the
+Each child reports its peak resident set (``VmHWM``) on stdout when it ends; the
 parent reads the server's CPU time from ``/proc`` while it runs (Linux; None elsewhere).
 
     python bench/_processes.py server MODEL_DIR --home DIR --decode-length N --beam-size B
@@ -147,19 +147,29 @@ def _read_report(process: subprocess.Popen[str], log: Path) -> dict[str, Any]:
 # -- the children ----------------------------------------------------------------------------
 
 
-def _rss_mib() -> float:
-    """Current resident set (Linux); the peak so far elsewhere."""
+def _status_mib(field: str) -> float | None:
+    """A memory line of /proc/self/status (Linux), in MiB."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return _peak_mib()
+    return None
+
+
+def _rss_mib() -> float:
+    """Current resident set."""
+    return _status_mib("VmRSS") or _peak_mib()
 
 
 def _peak_mib() -> float:
-    # ru_maxrss is KiB on Linux (bytes on macOS, where this benchmark is not calibrated).
+    """Peak resident set of this program. Not ``ru_maxrss`` on Linux: it carries over
+    across exec, so a child would report its parent's size when that was larger."""
+    peak = _status_mib("VmHWM")
+    if peak is not None:
+        return peak
+    # ru_maxrss is KiB on Linux, bytes on macOS (where this benchmark is not calibrated).
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -106,8 +106,8 @@ class Benchmark:
         )
         mean_tokens = statistics.mean(len(pieces) for pieces in sample)
         length = max(1, round(LENGTH_FACTOR * mean_tokens))
-        # Every path gets all the cores explicitly: with intra_threads 0, CTranslate2 may
-        # choose fewer (see raw_variants), and the limit would not be the limit.
+        # Every path runs the same threads, all the cores, whatever CTranslate2's default
+        # (intra_threads 0) picks on this machine; raw_variants measures that default.
         self.decoding = Decoding(BEAM_SIZE, length, threads=self.cores)
         self.engine = RawEngine(self.model_dir, self.decoding)
         self.reference = RawReference(
