@@ -24,6 +24,11 @@ _NON_SPACE = re.compile(r"\S+")
 _NEXT_WORD = re.compile(r"\s+(\S+)")
 _PREVIOUS_WORD = re.compile(r"(\S+)\s+$")
 _CLOSING = ".!?…»”’\"')]"
+_FUNCTION_WORDS = frozenset((
+    "a", "an", "the", "and", "or", "but", "so", "then", "in", "on", "at", "by", "with", "to",
+    "for", "of", "from", "into", "about", "against", "near", "between", "after", "before",
+    "during", "over", "under", "as", "that", "which", "who",
+))  # fmt: skip
 _EDGE_PUNCTUATION = ".,;:!?«»\"'()"
 
 # Seen by the model as "particle rendering": OPUS-MT-style corpora write Latin names after
@@ -115,6 +120,15 @@ class InjectedSource:
             copied = hit.end
         parts.append(sentence[copied:])
         return cls("".join(parts), tuple(spans), tuple(regions))
+
+    @classmethod
+    def identity(cls, sentence: str, hits: Sequence[HitPlan]) -> InjectedSource:
+        """The sentence as it is, with each hit's matched words standing for its rendering
+        (for aligning the plain translation)."""
+        regions = tuple(
+            _Region(hit.start, hit.end, hit.start, hit.end, index) for index, hit in enumerate(hits)
+        )
+        return cls(sentence, tuple((hit.start, hit.end) for hit in hits), regions)
 
     def to_sentence(self, start: int, end: int) -> tuple[int, int] | None:
         """The sentence span of the model-input span [start, end); None when it touches an
@@ -216,6 +230,17 @@ def trim_to_rendering(text: str, start: int, end: int, rendering: str) -> tuple[
     ):
         start = before.start()
     return word_bounds(text, start, end)
+
+
+def trim_function_words(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """[start, end) less articles, prepositions and conjunctions at its edges: the words
+    the model wrote for a term, without the neighbours that attend to it too."""
+    words = [m.span() for m in _NON_SPACE.finditer(text, start, end)]
+    while words and text[slice(*words[0])].strip(_EDGE_PUNCTUATION).lower() in _FUNCTION_WORDS:
+        words.pop(0)
+    while words and text[slice(*words[-1])].strip(_EDGE_PUNCTUATION).lower() in _FUNCTION_WORDS:
+        words.pop()
+    return word_bounds(text, words[0][0], words[-1][1]) if words else None
 
 
 def _could_be_rendering(word: str, reference: list[str]) -> bool:

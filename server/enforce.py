@@ -18,7 +18,7 @@ pipeline can batch each round across all the sentences of a document.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tarjama.server.draft import (
     WORD,
@@ -36,11 +36,12 @@ from tarjama.server.draft import (
     particle_words,
     repeats,
     skip_spaces,
+    trim_function_words,
     trim_to_rendering,
     word_bounds,
 )
 from tarjama.server.engine import EncodedSource, EngineResult
-from tarjama.server.words import detokenize
+from tarjama.server.words import Token, detokenize
 
 INLINE = "inline"
 ALIGNED = "aligned"
@@ -52,6 +53,13 @@ _MAX_RUN_PER_TOKEN = 2
 # A run holding less than this share of the tokens aligned to the term means attention is
 # scattered over the sentence.
 _MIN_RUN_SHARE = 0.5
+
+
+# Arabic prepositions whose English translation stands right before the noun after them.
+_PREPOSITIONS = frozenset((
+    "في", "إلى", "الى", "مع", "على", "من", "عن", "ضد", "بين", "قرب", "حول", "لدى", "عند",
+    "نحو", "مثل", "بعد", "قبل", "خلال", "عبر", "لـ", "بـ",
+))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,18 @@ class _Run:
     share: float  # of the target tokens aligned to the term, the share inside the run
 
 
+@dataclass
+class _State:
+    """A draft and how it was reached; the enforcer keeps the better of two bases."""
+
+    draft: Draft
+    source_map: InjectedSource  # the model input the draft's decode translated
+    methods: dict[int, str] = field(default_factory=dict)
+    loose_runs: dict[int, _Run] = field(default_factory=dict)
+    score: float = 0.0
+    plain: bool = False  # the draft is the plain translation of the sentence
+
+
 @dataclass(frozen=True)
 class _PendingPrefix:
     hit: int  # the hit whose rendering ends the prefix
@@ -95,13 +115,11 @@ class SentenceEnforcer:
         self.hits = tuple(hits)
         self.source = InjectedSource.build(sentence, self.hits)
         self.encoded: EncodedSource | None = None
-        self._draft = Draft("")
-        self._score = 0.0
-        self._methods: dict[int, str] = {}
-        self._loose_runs: dict[int, _Run] = {}
+        self._state = _State(Draft(""), self.source)
         self._frozen = 0  # characters of the draft fixed by a forced prefix
         self._pending: _PendingPrefix | None = None
         self._prefix_failed = False
+        self._plain_seen = False
 
     @property
     def model_input(self) -> str | EncodedSource:
@@ -109,30 +127,51 @@ class SentenceEnforcer:
 
     @property
     def unplaced(self) -> list[int]:
-        return [index for index in range(len(self.hits)) if index not in self._draft.placed]
+        return [index for index in range(len(self.hits)) if index not in self._state.draft.placed]
+
+    @property
+    def wants_plain(self) -> bool:
+        """The injected decode left terms unplaced and the plain one has not been seen."""
+        return bool(self.unplaced) and not self._plain_seen and self._pending is None
 
     def accept(self, result: EngineResult) -> None:
         """Takes the model's translation of :attr:`model_input` (with attention)."""
         self.encoded = result.source
         pending, self._pending = self._pending, None
         if pending is None:
-            self._start_draft(result, {})
+            self._start_draft(result, {}, self.source)
         elif not self._accept_prefixed(result, pending):
             # Decoding stopped inside the prefix or SentencePiece lost the rendering: keep
             # the previous draft; the final splice places what is left.
             self._prefix_failed = True
             return
-        self._place_copies()
+        self._place_copies(result, INLINE)
+        self._reassign_stray_copies()
         self._place_aligned(result)
+
+    def accept_plain(self, result: EngineResult) -> None:
+        """Takes the plain translation of the sentence (with attention). It becomes the
+        base when its words aligned to the terms place more renderings than the injected
+        decode did: the model's own sentence, with only the terms changed."""
+        self._plain_seen = True
+        if not self.unplaced:
+            return
+        injected = self._state
+        self._start_draft(result, {}, InjectedSource.identity(self.sentence, self.hits))
+        self._state.plain = True
+        self._place_copies(result, ALIGNED)  # the model's own words already read right
+        self._place_aligned(result)
+        if len(self._state.draft.placed) < len(injected.draft.placed):
+            self._state = injected
 
     def _accept_prefixed(self, result: EngineResult, pending: _PendingPrefix) -> bool:
         forced = pending.decoded
         target = self.hits[pending.hit].target
         if not (result.text.startswith(forced) and forced.endswith(target)):
             return False
-        old = self._draft
+        old = self._state.draft
         carried = {h: span for h, span in old.placed.items() if span[1] <= len(pending.kept)}
-        methods = {h: self._methods[h] for h in carried}
+        methods = {h: self._state.methods[h] for h in carried}
         if not forced.startswith(pending.kept):
             # SentencePiece rewrote the kept text (spaces, control characters): find the
             # renderings it carries again, in order.
@@ -145,9 +184,9 @@ class SentenceEnforcer:
             methods = {h: m for h, m in methods.items() if h in carried}
         carried[pending.hit] = (len(forced) - len(target), len(forced))
         methods[pending.hit] = PREFIX
-        self._methods = methods
         self._frozen = len(forced)
-        self._start_draft(result, carried)
+        self._start_draft(result, carried, self.source)
+        self._state.methods = methods
         return True
 
     def prefix_request(self, encode_target: Callable[[str], list[str]]) -> list[str] | None:
@@ -155,8 +194,8 @@ class SentenceEnforcer:
         unplaced = self.unplaced
         if not unplaced or self._prefix_failed:
             return None
-        hit = min(unplaced, key=lambda h: (self._draft.anchors[h], h))
-        kept = self._draft.text[: self._draft.anchors[hit]].rstrip()
+        hit = min(unplaced, key=lambda h: (self._state.draft.anchors[h], h))
+        kept = self._state.draft.text[: self._state.draft.anchors[hit]].rstrip()
         particle = particle_words(self.hits[hit], kept)
         pieces = encode_target(
             " ".join(part for part in (kept, particle, self.hits[hit].target) if part)
@@ -166,14 +205,14 @@ class SentenceEnforcer:
 
     def finish(self) -> EnforcedSentence:
         """Splices what is still unplaced, removes duplicates; every rendering is present."""
-        draft = self._draft
+        draft = self._state.draft
         for hit in sorted(self.unplaced, key=lambda h: (draft.anchors[h], h), reverse=True):
             self._splice(hit)
         self._remove_duplicates()
         self._remove_doubled_edges()
         self._separate_glued()
         placed = tuple(
-            PlacedHit(hit, draft.placed[index], self._methods[index])
+            PlacedHit(hit, draft.placed[index], self._state.methods[index])
             for index, hit in enumerate(self.hits)
         )
         for item in placed:
@@ -181,39 +220,83 @@ class SentenceEnforcer:
             if draft.text[start:end] != item.hit.target:
                 raise AssertionError(f"rendering {item.hit.target!r} lost at {item.span}")
         links = tuple(link for link in draft.links if draft.free(*link[1]))
-        return EnforcedSentence(draft.text, self._score, placed, links)
+        return EnforcedSentence(draft.text, self._state.score, placed, links)
 
     # -- one decode ------------------------------------------------------------------------
 
-    def _start_draft(self, result: EngineResult, placed: dict[int, tuple[int, int]]) -> None:
+    def _start_draft(
+        self, result: EngineResult, placed: dict[int, tuple[int, int]], source_map: InjectedSource
+    ) -> None:
         links = []
         for link in result.links:
-            source = self.source.to_sentence(*link.source)
+            source = source_map.to_sentence(*link.source)
             if source is not None:
                 links.append((source, link.target))
-        self._draft = Draft(result.text, placed=dict(placed), links=links)
-        self._score = result.score
-        self._loose_runs = {}
+        draft = Draft(result.text, placed=dict(placed), links=links)
+        self._state = _State(draft, source_map, score=result.score)
 
-    def _place_copies(self) -> None:
-        """Renderings the model copied from the source (method inline)."""
-        draft = self._draft
+    def _place_copies(self, result: EngineResult, method: str) -> None:
+        """Renderings the model copied from the source (method inline). Where a rendering
+        occurs twice, the copy the alignment links to the hit's rendering is its own."""
+        draft = self._state.draft
         by_length = sorted(self.unplaced, key=lambda h: -len(self.hits[h].target))
         for hit in by_length:
-            for start, end in occurrences(draft.text, self.hits[hit].target, self._frozen):
-                if draft.free(start, end):
-                    draft.placed[hit] = (start, end)
-                    self._methods[hit] = INLINE
-                    break
+            sources = set(self._rendering_tokens(result, hit))
+            candidates = [
+                span
+                for span in occurrences(draft.text, self.hits[hit].target, self._frozen)
+                if draft.free(*span)
+            ]
+            if candidates:
+                best = max(candidates, key=lambda span: self._attending(result, span, sources))
+                draft.placed[hit] = best
+                self._state.methods[hit] = method
+
+    @staticmethod
+    def _attending(result: EngineResult, span: tuple[int, int], sources: set[int]) -> int:
+        """How many target tokens inside ``span`` attend to one of ``sources``."""
+        return sum(
+            1
+            for index, token in enumerate(result.target_tokens)
+            if span[0] <= token.start < span[1] and result.aligned_source_token(index) in sources
+        )
+
+    def _reassign_stray_copies(self) -> None:
+        """A model that drops a term often writes a neighbouring term's rendering twice
+        ("Judeh will visit Vladimir Putin today for talks with Vladimir Putin" for «يزور
+        جودة اللاذقية اليوم ... مع فلاديمير بوتين»). When a copied rendering occurs twice
+        and exactly one of its hit's neighbours in the source is missing, the copy on that
+        neighbour's side (names keep their order between Arabic and English) becomes it."""
+        draft = self._state.draft
+        for owner in sorted(draft.placed):
+            if self._state.methods.get(owner) != INLINE or draft.placed[owner][0] < self._frozen:
+                continue
+            target = self.hits[owner].target
+            copies = [
+                span
+                for span in occurrences(draft.text, target, self._frozen)
+                if span == draft.placed[owner] or draft.free(*span)
+            ]
+            missing = [h for h in (owner - 1, owner + 1) if 0 <= h < len(self.hits)]
+            missing = [h for h in missing if h not in draft.placed]
+            if len(copies) != 2 or len(missing) != 1:
+                continue
+            stray_first = missing[0] < owner
+            draft.placed[owner] = copies[1] if stray_first else copies[0]
+            stray = copies[0] if stray_first else copies[1]
+            draft.placed[missing[0]] = draft.replace(*stray, self.hits[missing[0]].target)
+            self._state.methods[missing[0]] = ALIGNED
 
     def _place_aligned(self, result: EngineResult) -> None:
         """Replaces trustworthy aligned runs; anchors every hit still unplaced."""
-        draft = self._draft
+        draft = self._state.draft
         replacements: list[tuple[int, _Run]] = []
         for hit in self.unplaced:
             run = self._aligned_run(result, hit)
+            if run is not None and (not draft.free(run.start, run.end) or run.start < self._frozen):
+                run = None  # it lies on another rendering or in the forced prefix
             draft.anchors[hit] = self._anchor(result, hit, run)
-            if run is None or not draft.free(run.start, run.end) or run.start < self._frozen:
+            if run is None:
                 continue
             limit = _MAX_RUN_PER_TOKEN * len(self._rendering_tokens(result, hit)) + 1
             if run.tokens > limit:
@@ -223,17 +306,17 @@ class SentenceEnforcer:
             ):
                 replacements.append((hit, run))
             else:
-                self._loose_runs[hit] = run
+                self._state.loose_runs[hit] = run
         for hit, run in sorted(replacements, key=lambda item: item[1].start, reverse=True):
             draft.placed[hit] = draft.replace(run.start, run.end, self.hits[hit].target)
-            self._methods[hit] = ALIGNED
+            self._state.methods[hit] = ALIGNED
             del draft.anchors[hit]
-        self._loose_runs = {
-            hit: run for hit, run in self._loose_runs.items() if hit not in draft.placed
+        self._state.loose_runs = {
+            hit: run for hit, run in self._state.loose_runs.items() if hit not in draft.placed
         }
 
     def _rendering_tokens(self, result: EngineResult, hit: int) -> list[int]:
-        start, end = self.source.rendering_spans[hit]
+        start, end = self._state.source_map.rendering_spans[hit]
         return [
             index
             for index, token in enumerate(result.source.tokens)
@@ -258,7 +341,10 @@ class SentenceEnforcer:
         cluster = max(clusters, key=len)
         tokens = result.target_tokens
         start, end = word_bounds(result.text, tokens[cluster[0]].start, tokens[cluster[-1]].end)
-        trimmed = trim_to_rendering(result.text, start, end, self.hits[hit].target)
+        if self._state.plain:  # the model's own words for the term, maybe unlike the rendering
+            trimmed = trim_function_words(result.text, start, end)
+        else:
+            trimmed = trim_to_rendering(result.text, start, end, self.hits[hit].target)
         if trimmed is None:
             return None
         start, end = self._cover_stray_copies(*trimmed)
@@ -268,7 +354,7 @@ class SentenceEnforcer:
     def _cover_stray_copies(self, start: int, end: int) -> tuple[int, int]:
         """Widens a run over a rendering the model copied to the wrong place ("in John
         Kerry" where Moscow belongs), so that no stray half of it is left."""
-        draft = self._draft
+        draft = self._state.draft
         for target in dict.fromkeys(hit.target for hit in self.hits):
             for s, e in occurrences(draft.text, target, self._frozen):
                 if s < end and start < e and draft.free(s, e):
@@ -278,29 +364,43 @@ class SentenceEnforcer:
     def _anchor(self, result: EngineResult, hit: int, run: _Run | None) -> int:
         """Where the rendering belongs in the draft: a word start after the frozen text, or
         the end of the sentence before its full stop."""
-        text = self._draft.text
-        if run is not None:
-            position = run.start
-        else:
-            first_source = min(self._rendering_tokens(result, hit), default=0)
-            ends = [
-                token.end
-                for index, token in enumerate(result.target_tokens)
-                if (aligned := result.aligned_source_token(index)) is not None
-                and aligned < first_source
-            ]
-            position = max(ends, default=0)
+        text = self._state.draft.text
+        position = run.start if run is not None else self._position_from_neighbours(result, hit)
         position = max(position, self._frozen)
-        for start, end in self._draft.placed.values():
+        for start, end in self._state.draft.placed.values():
             if start < position < end:
                 position = end
         return max(self._frozen, before_final_punctuation(text, next_word_start(text, position)))
 
+    def _position_from_neighbours(self, result: EngineResult, hit: int) -> int:
+        """Where the translation of the term's source neighbours puts it. Arabic and English
+        agree on the order inside a phrase, not across it (verb-subject-object): a
+        preposition or particle just before the term is translated just before it;
+        otherwise the word just after the term is translated just after it."""
+        rendering = self._rendering_tokens(result, hit)
+        if not rendering:
+            return 0
+        targets: dict[int, list[int]] = {}
+        for index, token in enumerate(result.target_tokens):
+            source = result.aligned_source_token(index)
+            if source is not None and token.start < token.end:
+                targets.setdefault(source, []).append(index)
+        tokens, source_tokens = result.target_tokens, result.source.tokens
+        before, after = rendering[0] - 1, rendering[-1] + 1
+        if before in targets and _is_function_word(result.source.text, source_tokens[before]):
+            return tokens[targets[before][-1]].end
+        if after in targets and _is_word(result.source.text, source_tokens[after]):
+            return tokens[targets[after][0]].start
+        preceding = [
+            tokens[t].end for source, ts in targets.items() if source < before + 1 for t in ts
+        ]
+        return max(preceding, default=0)
+
     # -- the last resort and the clean-up --------------------------------------------------
 
     def _splice(self, hit: int) -> None:
-        draft = self._draft
-        run = self._loose_runs.get(hit)
+        draft = self._state.draft
+        run = self._state.loose_runs.get(hit)
         target = self.hits[hit].target
         if run is not None and draft.free(run.start, run.end):
             draft.placed[hit] = draft.replace(run.start, run.end, target)
@@ -315,12 +415,12 @@ class SentenceEnforcer:
             start, _ = draft.replace(position, position, inserted + target + right)
             draft.placed[hit] = (start + len(inserted), start + len(inserted) + len(target))
         draft.anchors.pop(hit, None)
-        self._methods[hit] = ALIGNED
+        self._state.methods[hit] = ALIGNED
 
     def _remove_duplicates(self) -> None:
         """Drops copies of a rendering beyond one per hit (the model sometimes repeats an
         injected name), except copies of Latin text the source itself contains."""
-        draft = self._draft
+        draft = self._state.draft
         for target in dict.fromkeys(hit.target for hit in self.hits):
             allowed = len(occurrences(self._source_outside_hits(), target))
             extra = [span for span in occurrences(draft.text, target) if draft.free(*span)]
@@ -329,7 +429,7 @@ class SentenceEnforcer:
 
     def _remove_doubled_edges(self) -> None:
         """ "the the Kremlin", "Nusra Front Front": a word repeated across a rendering's edge."""
-        draft = self._draft
+        draft = self._state.draft
         for hit in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
             words = WORD.findall(self.hits[hit].target)
             if not words:
@@ -344,7 +444,7 @@ class SentenceEnforcer:
 
     def _separate_glued(self) -> None:
         """A rendering must stand as its own word: "Putin" + "s" becomes "Putin s"."""
-        draft = self._draft
+        draft = self._state.draft
         for hit in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
             start, end = draft.placed[hit]
             target = self.hits[hit].target
@@ -360,3 +460,13 @@ class SentenceEnforcer:
             copied = hit.end
         parts.append(self.sentence[copied:])
         return " ".join(parts)
+
+
+def _is_function_word(text: str, token: Token) -> bool:
+    """A preposition or a particle kept in front of an injected rendering («و», «بال»)."""
+    word = text[token.start : token.end]
+    return word in _PREPOSITIONS or (0 < len(word) <= 3 and word[0] in "وفبلك")
+
+
+def _is_word(text: str, token: Token) -> bool:
+    return any(char.isalnum() for char in text[token.start : token.end])

@@ -50,9 +50,10 @@ __all__ = [
     "WordAlignment",
 ]
 
-# Each fallback round forces one more rendering per sentence; after these, what is left
-# is spliced in at its aligned position.
-MAX_PREFIX_ROUNDS = 3
+# Fallback rounds after the first pass: the plain translation of the sentences whose terms
+# were not all copied, then forced prefixes, one more rendering per sentence each round.
+# After these, what is left is spliced in at its aligned position.
+MAX_FALLBACK_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -168,19 +169,26 @@ class Pipeline:
             return {}
         self._first_pass(jobs, translator, options)
         enforcers = [job.enforcer for job in jobs if job.enforcer is not None]
-        for _ in range(MAX_PREFIX_ROUNDS):
-            requests = [(e, e.prefix_request(translator.encode_target)) for e in enforcers]
-            pending = [(enforcer, prefix) for enforcer, prefix in requests if prefix is not None]
-            if not pending:
+        for _ in range(MAX_FALLBACK_ROUNDS):
+            requests: list[tuple[SentenceEnforcer, list[str] | None]] = []
+            for enforcer in enforcers:
+                if enforcer.wants_plain:
+                    requests.append((enforcer, None))
+                elif (prefix := enforcer.prefix_request(translator.encode_target)) is not None:
+                    requests.append((enforcer, prefix))
+            if not requests:
                 break
             outputs = translator.translate_batch(
-                [enforcer.model_input for enforcer, _ in pending],
+                [e.sentence if prefix is None else e.model_input for e, prefix in requests],
                 beam_size=options.beam_size,
                 with_alignment=True,
-                target_prefixes=[prefix for _, prefix in pending],
+                target_prefixes=[prefix for _, prefix in requests],
             )
-            for (enforcer, _), output in zip(pending, outputs, strict=True):
-                enforcer.accept(output)
+            for (enforcer, prefix), output in zip(requests, outputs, strict=True):
+                if prefix is None:
+                    enforcer.accept_plain(output)
+                else:
+                    enforcer.accept(output)
         results = {}
         for job in jobs:
             result = self._sentence_result(job, options)
@@ -212,6 +220,8 @@ class Pipeline:
         for (job, plain), output in zip(receivers, outputs, strict=True):
             if plain:
                 job.plain = output
+                if job.enforcer is not None:  # asked for anyway: no fallback round for it
+                    job.enforcer.accept_plain(output)
             elif job.enforcer is not None:
                 job.enforcer.accept(output)
 

@@ -18,7 +18,7 @@ from tarjama.glossary.model import Glossary, Term
 from tarjama.server.draft import Draft, HitPlan, InjectedSource
 from tarjama.server.engine import EncodedSource, EngineResult
 from tarjama.server.pipeline import (
-    MAX_PREFIX_ROUNDS,
+    MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,
     TranslateOptions,
@@ -166,28 +166,44 @@ def test_aligned_words_are_replaced(sentence: str, reply: Reply, expected: str) 
     assert len(translator.calls) == 1
 
 
+def test_plain_translation_is_the_base_when_the_copy_fails() -> None:
+    def respond(source: str, prefix: str | None) -> Reply:
+        if "Putin" in source:
+            return words("He said that would come")  # the injected name is dropped
+        return [("He", None), ("said", "قال"), ("that", "إن"), ("he", "بوتين"), ("came", "سيأتي")]
+
+    document, translator = translate("قال إن بوتين سيأتي", respond)
+    assert document.translation == "He said that Putin came"
+    assert methods(document) == [("Putin", "aligned")]
+    assert [call.sources for call in translator.calls] == [
+        ["قال إن Putin سيأتي"],
+        ["قال إن بوتين سيأتي"],
+    ]
+
+
 def test_unaligned_term_is_forced_with_a_prefix() -> None:
     def respond(source: str, prefix: str | None) -> Reply:
-        if prefix is None:
+        if prefix is not None:
+            return words(prefix + " would come")
+        if "Putin" in source:
             return words("He said that")  # no word attends to the injected name
-        assert prefix == "He said that Putin"
-        return words("He said that Putin would come")
+        return [("He", "قال"), ("said", "قال"), ("that", "إن"), ("would", "سيأتي")]
 
     document, translator = translate("قال إن بوتين سيأتي", respond)
     assert document.translation == "He said that Putin would come"
     assert methods(document) == [("Putin", "prefix")]
-    assert [call.prefixes for call in translator.calls] == [None, ["He said that Putin"]]
+    assert [call.prefixes for call in translator.calls] == [None, [None], ["He said that Putin"]]
 
 
 def test_prefix_keeps_the_meaning_of_an_attached_conjunction() -> None:
     def respond(source: str, prefix: str | None) -> Reply:
         if prefix is None:
-            return words("Lavrov met", {"Lavrov": "Lavrov"})
+            return [("Lavrov", "Lavrov" if "Lavrov" in source else "لافروف"), ("met", None)]
         return words(prefix + " today")
 
     document, translator = translate("التقى لافروف وبوتين", respond)
     assert translator.calls[0].sources == ["التقى Lavrov و Putin"]
-    assert translator.calls[1].prefixes == ["Lavrov met and Putin"]
+    assert translator.calls[2].prefixes == ["Lavrov met and Putin"]
     assert document.translation == "Lavrov met and Putin today"
 
 
@@ -206,7 +222,8 @@ def test_splice_is_the_last_resort(sentence: str, reply: str, expected: str) -> 
     document, translator = translate(sentence, lambda source, prefix: words(reply))
     assert document.translation == expected
     assert [method for _, method in methods(document)] == ["aligned"]
-    assert len(translator.calls) == 2  # the prefix round failed and was not repeated
+    # The injected and the plain decode, then one prefix round, failed and not repeated.
+    assert len(translator.calls) == 3
 
 
 @pytest.mark.parametrize(
@@ -249,9 +266,10 @@ def test_fallback_rounds_are_batched_and_bounded() -> None:
     document, translator = translate(
         " ".join(sentences), lambda source, prefix: words(prefix or "Nothing")
     )
-    assert len(translator.calls) == 1 + MAX_PREFIX_ROUNDS
-    assert [len(call.sources) for call in translator.calls] == [3, 3, 1, 1]
-    assert translator.calls[1].prefixes == ["Nothing Putin", "Nothing Putin", "Nothing Lavrov"]
+    assert len(translator.calls) == 1 + MAX_FALLBACK_ROUNDS
+    assert [len(call.sources) for call in translator.calls] == [3, 3, 3, 1, 1]
+    assert translator.calls[1].prefixes == [None, None, None]  # the plain translations
+    assert translator.calls[2].prefixes == ["Nothing Putin", "Nothing Putin", "Nothing Lavrov"]
     hits = [hit for pair in document.sentences for hit in pair.term_hits]
     assert len(hits) == 7
     for hit in hits:

@@ -16,10 +16,11 @@ from tarjama.glossary.yaml_io import load_glossary
 from tarjama.server.cache import SentenceCache
 from tarjama.server.engine import EncodedSource, Engine, EngineOptions, EngineResult
 from tarjama.server.pipeline import (
-    MAX_PREFIX_ROUNDS,
+    MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,
     SentencePair,
+    SentenceTranslator,
     TranslateOptions,
 )
 
@@ -71,7 +72,7 @@ def translator(engine: Engine) -> CountingTranslator:
 
 
 def translate(
-    translator: CountingTranslator,
+    translator: SentenceTranslator,
     text: str,
     matcher: Matcher | None = None,
     options: TranslateOptions = PLAIN,
@@ -244,7 +245,7 @@ def test_one_model_call_per_round_for_the_whole_document(
     document = translate(translator, seed_article, Matcher([("news", NEWS)]))
     arabic = [pair for pair in document.sentences if pair.score != 0.0]
     assert translator.calls[0] == (len(arabic), 0)
-    assert len(translator.calls) <= 1 + MAX_PREFIX_ROUNDS
+    assert len(translator.calls) <= 1 + MAX_FALLBACK_ROUNDS
     assert all(prefixes == sentences for sentences, prefixes in translator.calls[1:])
 
 
