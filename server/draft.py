@@ -9,7 +9,6 @@ every reported span point into the original sentence and the final translation.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +22,7 @@ WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NON_SPACE = re.compile(r"\S+")
 _NEXT_WORD = re.compile(r"\s+(\S+)")
 _PREVIOUS_WORD = re.compile(r"(\S+)\s+$")
-_CLOSING = ".!?…»”’\"')]"
+CLOSING = ".!?…»”’\"')]"
 _FUNCTION_WORDS = frozenset((
     "a", "an", "the", "and", "or", "but", "so", "then", "in", "on", "at", "by", "with", "to",
     "for", "of", "from", "into", "about", "against", "near", "between", "after", "before",
@@ -293,14 +292,9 @@ def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 def before_final_punctuation(text: str, position: int) -> int:
     """``position``, or where the sentence's closing punctuation starts if it is in it."""
     end = len(text)
-    while end > 0 and (text[end - 1].isspace() or text[end - 1] in _CLOSING):
+    while end > 0 and (text[end - 1].isspace() or text[end - 1] in CLOSING):
         end -= 1
     return min(position, end)
-
-
-def opens_word(char: str) -> bool:
-    """A character a rendering inserted in front of must be separated from by a space."""
-    return not char.isspace() and char not in _CLOSING and char not in ",;:"
 
 
 def next_word_start(text: str, position: int) -> int:
@@ -308,11 +302,6 @@ def next_word_start(text: str, position: int) -> int:
     while 0 < position < len(text) and not text[position - 1].isspace():
         position += 1
     return skip_spaces(text, position)
-
-
-def glues(char: str) -> bool:
-    """A neighbour that would make a rendering part of a longer word."""
-    return char.isalnum() or (unicodedata.category(char)[0] == "C" and not char.isspace())
 
 
 def overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -323,26 +312,3 @@ def skip_spaces(text: str, position: int) -> int:
     while position < len(text) and text[position].isspace():
         position += 1
     return position
-
-
-def last_word(text: str, end: int) -> re.Match[str] | None:
-    stripped = text[:end].rstrip()
-    if len(stripped) == end:
-        return None  # the rendering is glued to what precedes it
-    words = list(WORD.finditer(stripped, max(0, len(stripped) - 40)))
-    return words[-1] if words and words[-1].end() == len(stripped) else None
-
-
-def repeats(draft: Draft, word: re.Match[str], rendering_word: str) -> bool:
-    """The draft word outside every rendering repeats the rendering's edge word."""
-    return word.group().lower() == rendering_word.lower() and draft.free(*word.span())
-
-
-def delete_word_span(draft: Draft, start: int, end: int) -> None:
-    """Deletes a word and one space next to it, so no double space is left."""
-    text = draft.text
-    if end < len(text) and text[end] == " ":
-        end += 1
-    elif start > 0 and text[start - 1] == " ":
-        start -= 1
-    draft.replace(start, end, "")

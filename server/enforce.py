@@ -6,13 +6,17 @@ Methods, cheapest first (``TermHit.method``):
 * ``inline``: the source is sent with each term replaced by its English rendering
   (attached و/ف/ب/ل/ك kept as a separate Arabic word in front, so the model still
   translates it), and the model copied the rendering.
-* ``aligned``: the target words the alignment head links to the injected rendering are
-  replaced by the rendering. Also the last resort: a splice at the aligned position.
+* ``aligned``: the target words the alignment head links to the term are replaced by the
+  rendering: in the decode of the injected source (a garbled copy, "Aman" for Amman), or
+  in the plain translation of the sentence when that places more renderings (the model's
+  own sentence with only the terms changed; words that already read as the rendering
+  stay). Also the last resort: a splice where the rendering belongs.
 * ``prefix``: the sentence is decoded again with a forced target prefix that ends in the
   rendering, so the model continues the sentence after it.
 
 :class:`SentenceEnforcer` holds the state of one sentence between model calls, so that the
-pipeline can batch each round across all the sentences of a document.
+pipeline can batch each round across all the sentences of a document: the injected
+decode; the plain decode, for sentences with terms still unplaced; then forced prefixes.
 """
 
 from __future__ import annotations
@@ -20,22 +24,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from tarjama.server.cleanup import (
+    remove_doubled_edges,
+    remove_duplicates,
+    separate_glued,
+    splice,
+)
 from tarjama.server.draft import (
-    WORD,
     Draft,
     HitPlan,
     InjectedSource,
     before_final_punctuation,
-    delete_word_span,
-    glues,
-    last_word,
     next_word_start,
     occurrences,
-    opens_word,
     overlap,
     particle_words,
-    repeats,
-    skip_spaces,
     trim_function_words,
     trim_to_rendering,
     word_bounds,
@@ -204,15 +207,19 @@ class SentenceEnforcer:
         return pieces
 
     def finish(self) -> EnforcedSentence:
-        """Splices what is still unplaced, removes duplicates; every rendering is present."""
-        draft = self._state.draft
+        """Splices what is still unplaced, removes duplicates; every rendering is present.
+        Call once, after the last model call."""
+        state = self._state
+        draft = state.draft
         for hit in sorted(self.unplaced, key=lambda h: (draft.anchors[h], h), reverse=True):
-            self._splice(hit)
-        self._remove_duplicates()
-        self._remove_doubled_edges()
-        self._separate_glued()
+            run = state.loose_runs.get(hit)
+            splice(draft, hit, self.hits[hit], (run.start, run.end) if run else None)
+            state.methods[hit] = ALIGNED
+        remove_duplicates(draft, self.hits, self.sentence)
+        remove_doubled_edges(draft, self.hits)
+        separate_glued(draft, self.hits)
         placed = tuple(
-            PlacedHit(hit, draft.placed[index], self._state.methods[index])
+            PlacedHit(hit, draft.placed[index], state.methods[index])
             for index, hit in enumerate(self.hits)
         )
         for item in placed:
@@ -220,9 +227,7 @@ class SentenceEnforcer:
             if draft.text[start:end] != item.hit.target:
                 raise AssertionError(f"rendering {item.hit.target!r} lost at {item.span}")
         links = tuple(link for link in draft.links if draft.free(*link[1]))
-        return EnforcedSentence(draft.text, self._state.score, placed, links)
-
-    # -- one decode ------------------------------------------------------------------------
+        return EnforcedSentence(draft.text, state.score, placed, links)
 
     def _start_draft(
         self, result: EngineResult, placed: dict[int, tuple[int, int]], source_map: InjectedSource
@@ -395,71 +400,6 @@ class SentenceEnforcer:
             tokens[t].end for source, ts in targets.items() if source < before + 1 for t in ts
         ]
         return max(preceding, default=0)
-
-    # -- the last resort and the clean-up --------------------------------------------------
-
-    def _splice(self, hit: int) -> None:
-        draft = self._state.draft
-        run = self._state.loose_runs.get(hit)
-        target = self.hits[hit].target
-        if run is not None and draft.free(run.start, run.end):
-            draft.placed[hit] = draft.replace(run.start, run.end, target)
-        else:
-            position = draft.anchors[hit]
-            text = draft.text
-            before = text[:position].rstrip()
-            particle = particle_words(self.hits[hit], before)
-            left = " " if position > 0 and not text[position - 1].isspace() else ""
-            right = " " if position < len(text) and opens_word(text[position]) else ""
-            inserted = left + (particle + " " if particle else "")
-            start, _ = draft.replace(position, position, inserted + target + right)
-            draft.placed[hit] = (start + len(inserted), start + len(inserted) + len(target))
-        draft.anchors.pop(hit, None)
-        self._state.methods[hit] = ALIGNED
-
-    def _remove_duplicates(self) -> None:
-        """Drops copies of a rendering beyond one per hit (the model sometimes repeats an
-        injected name), except copies of Latin text the source itself contains."""
-        draft = self._state.draft
-        for target in dict.fromkeys(hit.target for hit in self.hits):
-            allowed = len(occurrences(self._source_outside_hits(), target))
-            extra = [span for span in occurrences(draft.text, target) if draft.free(*span)]
-            for start, end in reversed(extra[allowed:]):
-                delete_word_span(draft, start, end)
-
-    def _remove_doubled_edges(self) -> None:
-        """ "the the Kremlin", "Nusra Front Front": a word repeated across a rendering's edge."""
-        draft = self._state.draft
-        for hit in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
-            words = WORD.findall(self.hits[hit].target)
-            if not words:
-                continue
-            start, end = draft.placed[hit]
-            after = WORD.match(draft.text, skip_spaces(draft.text, end))
-            if after and after.start() > end and repeats(draft, after, words[-1]):
-                delete_word_span(draft, *after.span())
-            before = last_word(draft.text, start)
-            if before and repeats(draft, before, words[0]):
-                delete_word_span(draft, *before.span())
-
-    def _separate_glued(self) -> None:
-        """A rendering must stand as its own word: "Putin" + "s" becomes "Putin s"."""
-        draft = self._state.draft
-        for hit in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
-            start, end = draft.placed[hit]
-            target = self.hits[hit].target
-            if end < len(draft.text) and glues(draft.text[end]) and target[-1].isalnum():
-                draft.replace(end, end, " ")
-            if start > 0 and glues(draft.text[start - 1]) and target[0].isalnum():
-                draft.replace(start, start, " ")
-
-    def _source_outside_hits(self) -> str:
-        parts, copied = [], 0
-        for hit in self.hits:
-            parts.append(self.sentence[copied : hit.start])
-            copied = hit.end
-        parts.append(self.sentence[copied:])
-        return " ".join(parts)
 
 
 def _is_function_word(text: str, token: Token) -> bool:

@@ -2,9 +2,9 @@
 
 text → :func:`segment` (sentences with spans) → :meth:`Matcher.find` (glossary hits per
 sentence) → the cache → one batched model call for every sentence left (terms injected
-inline) → a few batched fallback rounds for renderings the model did not copy (forced
-prefixes, see ``tarjama.server.enforce``) → :func:`assemble` (joined translation, pairs
-with spans into the request text and the translation).
+inline) → a few batched fallback rounds for renderings the model did not copy (the plain
+translation, then forced prefixes; see ``tarjama.server.enforce``) → :func:`assemble`
+(joined translation, pairs with spans into the request text and the translation).
 
 Sentences without an Arabic letter (numbers, Latin text, page furniture such as a "|" or
 a date line) are copied through untranslated with score 0. A short Arabic label such as
