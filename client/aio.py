@@ -37,14 +37,13 @@ from tarjama.client.types import (
     ModelInfo,
     TermsArgument,
     Translation,
-    glossary_from_proto,
     glossary_info_from_proto,
-    glossary_to_proto,
     model_info_from_proto,
     terms_from_argument,
     translation_from_proto,
 )
 from tarjama.glossary import Glossary
+from tarjama.glossary.messages import glossary_from_proto, glossary_to_proto
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from tarjama.glossary import Glossary, Term
+from tarjama.glossary import Term
 from tarjama.v1 import translator_pb2 as pb
 
 
@@ -248,47 +248,6 @@ def translation_to_proto(translation: Translation) -> pb.TranslateResponse:
             term_hits=stats.term_hits,
             elapsed_ms=stats.elapsed_ms,
         ),
-    )
-
-
-def term_to_proto(term: Term) -> pb.Term:
-    return pb.Term(
-        source=list(term.sources),
-        target=term.target,
-        kind=term.kind,
-        note=term.note,
-        exact=term.exact,
-    )
-
-
-def term_from_proto(message: pb.Term) -> Term:
-    return Term(
-        sources=tuple(message.source),
-        target=message.target,
-        kind=message.kind or "other",
-        note=message.note,
-        exact=message.exact,
-    )
-
-
-def glossary_to_proto(glossary: Glossary) -> pb.Glossary:
-    return pb.Glossary(
-        name=glossary.name,
-        description=glossary.description,
-        source_language=glossary.source_language,
-        target_language=glossary.target_language,
-        terms=[term_to_proto(term) for term in glossary.terms],
-    )
-
-
-def glossary_from_proto(message: pb.Glossary) -> Glossary:
-    return Glossary(
-        name=message.name,
-        terms=tuple(term_from_proto(term) for term in message.terms),
-        description=message.description,
-        source_language=message.source_language or "ar",
-        target_language=message.target_language or "en",
-        version=message.version or None,
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TypeVar
 import grpc
 
 from tarjama.glossary import Term, validate_terms
+from tarjama.glossary.messages import term_from_proto
 from tarjama.server import batcher as batching
 from tarjama.server.config import ServerConfig
 from tarjama.server.glossary_store import (
@@ -41,7 +42,6 @@ from tarjama.server.service_messages import (
     invalid_argument,
     problem_summary,
     response_to_proto,
-    term_from_proto,
     unknown_glossary_status,
 )
 from tarjama.v1 import translator_pb2 as pb

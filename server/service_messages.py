@@ -8,15 +8,15 @@ to the servicer method, which ends the call with it.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from tarjama.glossary import Glossary, GlossaryError, Term
+from tarjama.glossary import Glossary, GlossaryError, messages
 from tarjama.server.assemble import DocumentTranslation, SentencePair, Span
 from tarjama.server.glossary_store import (
     GlossaryVersion,
@@ -44,51 +44,16 @@ class RpcFailure(Exception):
         self.trailing = trailing
 
 
-def term_from_proto(message: pb.Term) -> Term:
-    return Term(
-        sources=tuple(message.source),
-        target=message.target,
-        kind=message.kind or "other",
-        note=message.note,
-        exact=message.exact,
-    )
-
-
-def term_to_proto(term: Term) -> pb.Term:
-    return pb.Term(
-        source=list(term.sources),
-        target=term.target,
-        kind=term.kind,
-        note=term.note,
-        exact=term.exact,
-    )
-
-
 def glossary_from_proto(message: pb.Glossary) -> Glossary:
     """The glossary a PutGlossary carries; its version is ignored (the store assigns it)."""
-    return Glossary(
-        name=message.name,
-        terms=tuple(term_from_proto(term) for term in message.terms),
-        description=message.description,
-        source_language=message.source_language or "ar",
-        target_language=message.target_language or "en",
-    )
+    return dataclasses.replace(messages.glossary_from_proto(message), version=None)
 
 
 def glossary_to_proto(stored: StoredGlossary, *, with_terms: bool) -> pb.Glossary:
-    glossary = stored.glossary
-    update_time = Timestamp()
-    update_time.FromDatetime(stored.update_time)
-    return pb.Glossary(
-        name=glossary.name,
-        version=stored.version,
-        description=glossary.description,
-        source_language=glossary.source_language,
-        target_language=glossary.target_language,
-        terms=[term_to_proto(term) for term in glossary.terms] if with_terms else [],
-        term_count=len(glossary.terms),
-        update_time=update_time,
-    )
+    message = messages.glossary_to_proto(stored.glossary, with_terms=with_terms)
+    message.version = stored.version
+    message.update_time.FromDatetime(stored.update_time)
+    return message
 
 
 def _span(span: Span) -> pb.Span:
