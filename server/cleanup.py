@@ -45,11 +45,17 @@ def remove_duplicates(draft: Draft, hits: Sequence[HitPlan], sentence: str) -> N
     """Drops copies of a rendering beyond one per hit (the model sometimes repeats an
     injected name), except copies of Latin text the source sentence itself contains."""
     outside_hits = _outside_hits(sentence, hits)
-    for target in dict.fromkeys(hit.target for hit in hits):
-        allowed = len(occurrences(outside_hits, target))
-        extra = [span for span in occurrences(draft.text, target) if draft.free(*span)]
-        for start, end in reversed(extra[allowed:]):
-            _delete_word(draft, start, end)
+    allowed = {
+        target: len(occurrences(outside_hits, target)) for target in (h.target for h in hits)
+    }
+    removed = True
+    while removed:  # a deletion can join two words into a new copy ("Islamic [X] State")
+        removed = False
+        for target, count in allowed.items():
+            extra = [span for span in occurrences(draft.text, target) if draft.free(*span)]
+            for start, end in reversed(extra[count:]):
+                _delete_word(draft, start, end)
+                removed = True
 
 
 def remove_doubled_edges(draft: Draft, hits: Sequence[HitPlan]) -> None:

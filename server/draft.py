@@ -150,12 +150,14 @@ class InjectedSource:
 
 @dataclass
 class Draft:
-    """A translation being edited. Placed renderings, insertion anchors and word links
-    point into ``text`` and move with every :meth:`replace`."""
+    """A translation being edited. Placed renderings, insertion anchors, loosely aligned
+    runs (where a rendering may go as a last resort) and word links point into ``text``
+    and move with every :meth:`replace`."""
 
     text: str
     placed: dict[int, tuple[int, int]] = field(default_factory=dict)
     anchors: dict[int, int] = field(default_factory=dict)
+    loose: dict[int, tuple[int, int]] = field(default_factory=dict)
     links: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
 
     def replace(self, start: int, end: int, new_text: str) -> tuple[int, int]:
@@ -164,6 +166,8 @@ class Draft:
         Spans after the edit move; links cut by it are dropped; an anchor inside it moves
         to its start, and an anchor exactly at an insertion point stays in front of it.
         """
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"edit [{start}, {end}) is outside a text of {len(self.text)}")
         delta = len(new_text) - (end - start)
         self.text = self.text[:start] + new_text + self.text[end:]
 
@@ -182,6 +186,7 @@ class Draft:
                 self.anchors[hit] = position + delta
             elif position > start:
                 self.anchors[hit] = start
+        self.loose = {hit: moved(*span) for hit, span in self.loose.items() if not cut(*span)}
         self.links = [(source, moved(*target)) for source, target in self.links if not cut(*target)]
         return start, start + len(new_text)
 

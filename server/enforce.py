@@ -98,7 +98,6 @@ class _State:
     draft: Draft
     source_map: InjectedSource  # the model input the draft's decode translated
     methods: dict[int, str] = field(default_factory=dict)
-    loose_runs: dict[int, _Run] = field(default_factory=dict)
     score: float = 0.0
     plain: bool = False  # the draft is the plain translation of the sentence
 
@@ -149,8 +148,8 @@ class SentenceEnforcer:
             self._prefix_failed = True
             return
         self._place_copies(result, INLINE)
-        self._reassign_stray_copies()
         self._place_aligned(result)
+        self._reassign_stray_copies()
 
     def accept_plain(self, result: EngineResult) -> None:
         """Takes the plain translation of the sentence (with attention). It becomes the
@@ -212,8 +211,7 @@ class SentenceEnforcer:
         state = self._state
         draft = state.draft
         for hit in sorted(self.unplaced, key=lambda h: (draft.anchors[h], h), reverse=True):
-            run = state.loose_runs.get(hit)
-            splice(draft, hit, self.hits[hit], (run.start, run.end) if run else None)
+            splice(draft, hit, self.hits[hit], draft.loose.get(hit))
             state.methods[hit] = ALIGNED
         remove_duplicates(draft, self.hits, self.sentence)
         remove_doubled_edges(draft, self.hits)
@@ -290,6 +288,8 @@ class SentenceEnforcer:
             draft.placed[owner] = copies[1] if stray_first else copies[0]
             stray = copies[0] if stray_first else copies[1]
             draft.placed[missing[0]] = draft.replace(*stray, self.hits[missing[0]].target)
+            draft.anchors.pop(missing[0], None)
+            draft.loose.pop(missing[0], None)
             self._state.methods[missing[0]] = ALIGNED
 
     def _place_aligned(self, result: EngineResult) -> None:
@@ -311,14 +311,11 @@ class SentenceEnforcer:
             ):
                 replacements.append((hit, run))
             else:
-                self._state.loose_runs[hit] = run
+                draft.loose[hit] = (run.start, run.end)
         for hit, run in sorted(replacements, key=lambda item: item[1].start, reverse=True):
             draft.placed[hit] = draft.replace(run.start, run.end, self.hits[hit].target)
             self._state.methods[hit] = ALIGNED
             del draft.anchors[hit]
-        self._state.loose_runs = {
-            hit: run for hit, run in self._state.loose_runs.items() if hit not in draft.placed
-        }
 
     def _rendering_tokens(self, result: EngineResult, hit: int) -> list[int]:
         start, end = self._state.source_map.rendering_spans[hit]

@@ -7,6 +7,7 @@ the model does the rendering ends up in the translation exactly once.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -304,3 +305,43 @@ def test_injected_source_maps_words_back_to_the_sentence() -> None:
     assert injected.to_sentence(21, 24) == (20, 23)  # «أمس» after the rendering
     assert injected.to_sentence(13, 14) == (13, 14)  # the kept particle «و»
     assert injected.to_sentence(15, 20) is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_guarantee_holds_whatever_the_model_writes(seed: int) -> None:
+    """A model that writes random words, copies names anywhere, repeats them, leaves
+    out words, ignores forced prefixes and attends at random."""
+    rng = random.Random(seed)
+    vocabulary = ["the", "and", "said", "in", "Putin", "Putin's", "Kremlin", "Islamic State"]
+    vocabulary += ["Islamic", "State", "Lavrov", "Moscow", "«", ".", ",", "to", "Kremlins", ""]
+
+    def respond(source: str, prefix: str | None) -> Reply:
+        source_words = source.split()
+        reply = [
+            (rng.choice(vocabulary), rng.choice([None, *source_words]))
+            for _ in range(rng.randint(0, 12))
+        ]
+        reply = [(word, attends) for word, attends in reply if word.strip()]
+        if prefix is not None and rng.random() < 0.7:
+            reply = [(word, rng.choice(source_words)) for word in prefix.split()] + reply
+        return reply
+
+    sentence = rng.choice(
+        [
+            "قال بوتين إن الكرملين وداعش وموسكو.",
+            "التقى لافروف وبوتين في موسكو «داعش» للكرملين",
+            "بوتين بوتين الكرملين",
+            "وبموسكو قال لافروف.",
+        ]
+    )
+    document, _ = translate(sentence, respond)
+    [pair] = document.sentences
+    assert len(pair.term_hits) == len(Matcher([("names", NAMES)]).find(sentence))
+    for hit in pair.term_hits:
+        start, end = hit.target_span.start, hit.target_span.end
+        assert document.translation[start:end] == hit.target_term
+        assert not document.translation[end : end + 1].isalnum()
+    targets = [hit.target_term for hit in pair.term_hits]
+    for target in set(targets):  # once per hit ("Islamic State" holds no other rendering)
+        copies = re.findall(rf"(?<!\w){re.escape(target)}(?!\w)", pair.target)
+        assert len(copies) == targets.count(target), target

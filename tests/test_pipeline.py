@@ -21,6 +21,7 @@ from tarjama.server.pipeline import (
     Pipeline,
     SentencePair,
     SentenceTranslator,
+    TermHit,
     TranslateOptions,
 )
 
@@ -102,17 +103,29 @@ def assert_exact_spans(text: str, document: DocumentTranslation, options: Transl
             assert source.start <= hit.source_span.start < hit.source_span.end <= source.end
             assert target.start <= hit.target_span.start < hit.target_span.end <= target.end
             assert translation[hit.target_span.start : hit.target_span.end] == hit.target_term
-            matched = text[hit.source_span.start : hit.source_span.end]
-            term = Term((hit.source_term,), hit.target_term)
-            [match] = Matcher([("g", Glossary("g", (term,)))]).find(matched)
-            assert match.end == len(matched)
-            assert match.term_start == 0 or not options.term_spans_exclude_clitics
+            assert_term_span(text, hit, options)
         for link in pair.alignment:
             source_word = text[link.source.start : link.source.end]
             target_word = translation[link.target.start : link.target.end]
             assert source.start <= link.source.start < link.source.end <= source.end
             assert target.start <= link.target.start < link.target.end <= target.end
             assert source_word == source_word.strip() and target_word == target_word.strip()
+
+
+def assert_term_span(text: str, hit: TermHit, options: TranslateOptions) -> None:
+    """The hit's source span is exactly where its term matched."""
+    matcher = Matcher([("g", Glossary("g", (Term((hit.source_term,), hit.target_term),)))])
+    start, end = hit.source_span.start, hit.source_span.end
+    if not options.term_spans_exclude_clitics:
+        [match] = matcher.find(text[start:end])
+        assert (match.start, match.end) == (0, end - start)
+        return
+    # Just the term: a proclitic of up to four letters in front of it completes the match.
+    for width in range(min(start, 4) + 1):
+        matches = matcher.find(text[start - width : end])
+        if [(m.start, m.term_start, m.end) for m in matches] == [(0, width, end - start + width)]:
+            return
+    pytest.fail(f"{text[start:end]!r} is not where {hit.source_term!r} matched")
 
 
 def count_words(text: str, phrase: str) -> int:
