@@ -183,8 +183,12 @@ def evaluate(
                         report.chrf_sentences.get(METHODS[costliest], 0) + 1
                     )
             start = end + 1
-    report.chrf = {group: round(metric.score(), 1) for group, metric in chrf.items()}
     report.chrf_sentences["all"] = report.sentences
+    report.chrf = {
+        group: round(metric.score(), 1)
+        for group, metric in chrf.items()
+        if report.chrf_sentences.get(group)
+    }
     return report
 
 
