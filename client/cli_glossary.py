@@ -28,7 +28,7 @@ from tarjama.glossary import (
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "glossary",
-        help="check glossaries and find their terms in text",
+        help="check and match glossaries offline; list, show, push and delete them on a server",
         description="Work with YAML glossaries (schema: glossary/README.md).",
     )
     commands = parser.add_subparsers(dest="glossary_command", metavar="COMMAND", required=True)
