@@ -230,7 +230,7 @@ def _count_once_per_hit(pair: SentencePair) -> bool:
 
 
 def _count(text: str, phrase: str) -> int:
-    return len(re.findall(rf"(?<!\w){re.escape(phrase)}(?!\w)", text))
+    return len(re.findall(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text))
 
 
 def _without_terms(translation: str, pair: SentencePair) -> str:

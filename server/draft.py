@@ -266,13 +266,14 @@ def _similar(word: str, reference: str) -> bool:
 
 
 def occurrences(text: str, target: str, start: int = 0) -> list[tuple[int, int]]:
-    """Non-overlapping whole-word occurrences of ``target`` in ``text[start:]``."""
+    """Non-overlapping whole-word occurrences of ``target`` in ``text[start:]``. A hyphen
+    joins words ("al-Nusra Front" holds no "Nusra Front"); a possessive does not."""
     found = []
     position = text.find(target, start) if target else -1
     while position >= 0:
         end = position + len(target)
-        clean_left = position == 0 or not (text[position - 1].isalnum() and target[0].isalnum())
-        clean_right = end == len(text) or not (text[end].isalnum() and target[-1].isalnum())
+        clean_left = position == 0 or not (_joins(text[position - 1]) and _joins(target[0]))
+        clean_right = end == len(text) or not (_joins(text[end]) and _joins(target[-1]))
         if clean_left and clean_right:
             found.append((position, end))
             position = text.find(target, end)
@@ -281,11 +282,21 @@ def occurrences(text: str, target: str, start: int = 0) -> list[tuple[int, int]]
     return found
 
 
+def _joins(char: str) -> bool:
+    return char.isalnum() or char == "-"
+
+
 def word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened to whole words, then trimmed of outer spaces and punctuation."""
-    while start > 0 and text[start - 1].isalnum():
+    """[start, end) widened to whole words (hyphenated ones too: "al-Nusra"), then
+    trimmed of outer spaces and punctuation."""
+    while start > 0 and (
+        text[start - 1].isalnum()
+        or (text[start - 1] == "-" and text[start - 2 : start - 1].isalnum())
+    ):
         start -= 1
-    while end < len(text) and text[end].isalnum():
+    while end < len(text) and (
+        text[end].isalnum() or (text[end] == "-" and text[end + 1 : end + 2].isalnum())
+    ):
         end += 1
     while start < end and not text[start].isalnum():
         start += 1

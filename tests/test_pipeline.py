@@ -129,7 +129,7 @@ def assert_term_span(text: str, hit: TermHit, options: TranslateOptions) -> None
 
 
 def count_words(text: str, phrase: str) -> int:
-    return len(re.findall(rf"(?<!\w){re.escape(phrase)}(?!\w)", text))
+    return len(re.findall(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text))
 
 
 def assert_once_per_hit(pair: SentencePair) -> None:
@@ -322,3 +322,78 @@ def test_skipping_the_cache_still_stores(translator: CountingTranslator) -> None
     )
     assert not skipped.sentences[0].cached
     assert translate(translator, text, pipeline=pipeline).sentences[0].cached
+
+
+# -- the trained test model (tests/data/test-model; its README lists the domain: synthetic
+# -- news sentences modelled on the seed article) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(test_model_dir: Path) -> Engine:
+    return Engine(test_model_dir)
+
+
+@pytest.mark.parametrize(
+    ("arabic", "plain", "enforced", "methods"),
+    [
+        (  # the model alone says "ISIS"; it copies the rendering put into the source
+            "أسقط تنظيم «داعش» مروحية روسية قرب تدمر قبل أيام.",
+            "ISIS shot down a Russian helicopter near Palmyra a few days ago.",
+            "Islamic State shot down a Russian helicopter near Palmyra a few days ago.",
+            ["inline", "inline"],
+        ),
+        (  # «وكيري»: the conjunction stays "and"
+            "يعقد لافروف وكيري جلسة محادثات في جنيف اليوم.",
+            "Lavrov and Kerry will hold a round of talks in Geneva today.",
+            "Lavrov and Kerry will hold a round of talks in Geneva today.",
+            ["inline", "inline", "inline"],
+        ),
+        (  # a garbled copy of the injected name is replaced where the alignment puts it
+            "التقى فلاديمير بوتين وليد المعلم في حمص أمس.",
+            "Vladimir Putin met Walid al-Muallem in Homs yesterday.",
+            "Vladimir Putin met Walid al-Moualem in Homs yesterday.",
+            ["inline", "aligned", "inline"],
+        ),
+        (  # the injected names are not all copied: the plain translation, terms replaced
+            "التقى كيري شويغو في دير الزور يوم الأربعاء.",
+            "Kerry met Shoigu in Deir ez-Zor on Wednesday.",
+            "Kerry met Shoigu in Deir al-Zor on Wednesday.",
+            ["aligned", "aligned", "aligned"],
+        ),
+        (
+            "اتهم الأسد الجيش السوري بدعم «القاعدة».",
+            "Assad accused the Syrian army of supporting al-Qaida.",
+            "Assad accused the Syrian army of supporting al-Qaeda.",
+            ["aligned", "aligned"],
+        ),
+        (  # decoded again with prefixes that end in the renderings the model left out
+            "قال مسؤول كبير في مجلس الأمن الدولي ل وكالة Ozmulou Brainshiardym Trialhor إن "
+            "الطيران الروسي شن 99 غارة على مواقع القاعدة في الأردن.",
+            "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
+            "that Russian aircraft carried out 99 air strikes on al-Qaida positions in Jordan.",
+            "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
+            "that Russian aircraft carried out 99 air strikes on al-Qaeda positions in Jordan.",
+            ["aligned", "prefix", "prefix"],
+        ),
+    ],
+)
+def test_trained_model_translates_with_terms_in_place(
+    trained: Engine, arabic: str, plain: str, enforced: str, methods: list[str]
+) -> None:
+    document = translate(trained, arabic, Matcher([("news", NEWS)]), EVERYTHING)
+    [pair] = document.sentences
+    assert pair.unconstrained_target == plain
+    assert document.translation == enforced
+    assert [hit.method for hit in pair.term_hits] == methods
+    assert_once_per_hit(pair)
+
+
+def test_trained_model_translates_the_seed_article_with_every_hit(
+    trained: Engine, seed_article: str
+) -> None:
+    document = translate(trained, seed_article, Matcher([("news", NEWS)]), EVERYTHING)
+    hits = [hit for pair in document.sentences for hit in pair.term_hits]
+    assert len(hits) >= 40
+    for pair in document.sentences:
+        assert_once_per_hit(pair)
+    assert document.translation.startswith("Russian President Vladimir Putin")
