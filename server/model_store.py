@@ -285,7 +285,7 @@ class ModelStore:
                         on_step(f"unpacking {source.name}")
                     source = unpack(source, work / "unpacked")
                 if on_step:
-                    on_step(f"converting to CTranslate2 ({QUANTIZATION})")
+                    on_step(f"building the CTranslate2 model (OPUS-MT converted to {QUANTIZATION})")
                 built = build_model(find_model_root(source), work / "model", QUANTIZATION)
             except ConversionError as error:
                 raise ModelStoreError(str(error)) from error
