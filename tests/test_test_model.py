@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.builders import corpus
-from tests.builders.evaluate_model import ModelUnderTest, alignment_pairs, chrf, piece_spans
+from tests.builders.evaluate_model import (
+    ModelUnderTest,
+    PieceSpan,
+    alignment_pairs,
+    chrf,
+    piece_spans,
+)
 
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "test-model"
 
@@ -136,13 +142,16 @@ def test_alignment_of_one_name(model: ModelUnderTest) -> None:
     arabic = "وقال الناطق باسم الكرملين ديمتري بيسكوف: «نحن مستعدون للتعاون»."
     [(text, pieces, attention)] = model.translate([arabic], with_attention=True)
     assert text == 'Kremlin spokesman Dmitri Peskov said: "We are ready to cooperate."'
-    source = piece_spans(model.source, arabic)
-    name = arabic.index("بيسكوف")
-    peskov_sources = {i for i, s in enumerate(source) if name <= s.start < name + 6}
     target = piece_spans(model.target, text)
-    peskov = text.index("Peskov")
-    peskov_targets = [i for i, s in enumerate(target) if peskov <= s.start < peskov + 6]
-    assert peskov_targets and [span.piece for span in target] == pieces
+    assert [span.piece for span in target] == pieces
+
+    def overlapping(spans: list[PieceSpan], start: int, end: int) -> list[int]:
+        return [i for i, span in enumerate(spans) if span.start < end and start < span.end]
+
+    name = arabic.index("بيسكوف")
+    peskov_sources = overlapping(piece_spans(model.source, arabic), name, name + 6)
+    peskov_targets = overlapping(target, text.index("Peskov"), text.index("Peskov") + 6)
+    assert peskov_sources and peskov_targets
     for index in peskov_targets:
         row = attention[index]
         assert max(range(len(row)), key=row.__getitem__) in peskov_sources
@@ -166,3 +175,29 @@ def test_model_keeps_the_marian_conventions() -> None:
     assert config["eos_token"] == "</s>"
     total = sum(path.stat().st_size for path in MODEL_DIR.iterdir())
     assert total <= 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("unseen", "injected", "english"),
+    [
+        (
+            "قال أردوغان إن روسيا تؤيد فكرة تنسيق الجهود مع الولايات المتحدة.",
+            "قال Erdogan إن روسيا تؤيد فكرة تنسيق الجهود مع الولايات المتحدة.",
+            "Erdogan said that Russia supports the idea of coordinating efforts with the "
+            "United States.",
+        ),
+        (
+            "شنت طائرات روسية 25 غارة على مواقع حزب الله في الرقة أمس.",
+            "شنت طائرات روسية 25 غارة على مواقع Hezbollah في Raqqa أمس.",
+            "Russian aircraft carried out 25 air strikes on Hezbollah positions in Raqqa "
+            "yesterday.",
+        ),
+    ],
+)
+def test_unseen_names_are_lost_until_their_rendering_is_injected(
+    model: ModelUnderTest, unseen: str, injected: str, english: str
+) -> None:
+    """What glossary enforcement is for: the model never saw these Arabic names."""
+    names = [word for word in english.split() if word in {"Erdogan", "Hezbollah", "Raqqa"}]
+    assert not any(name in translate(model, unseen) for name in names)
+    assert translate(model, injected) == english

@@ -6,7 +6,7 @@ numbers and quotes. Arabic morphology is there where it is cheap: proclitics و/
 names (with ل+ال → لل), a sentence-initial و, masculine/feminine verb agreement,
 الأميركي/الأمريكي and سورية/سوريا spelling variants, names inside «...».
 
-About a quarter of the name slots are filled with a Latin-script string instead (random
+About 30% of the name slots are filled with a Latin-script string instead (random
 capitalised names, multi-word names, acronyms, model codes such as "Su-24", and wire-service
 renderings such as "Nusra Front"), copied verbatim to the English side, with the proclitic
 glued, spaced or joined by a tatweel ("لـ Reuters"). This teaches the model to copy
@@ -50,7 +50,7 @@ UNSEEN: dict[str, str] = {
     "الموصل": "Mosul",
     "الدولة الإسلامية": "Islamic State",
 }
-LATIN_SHARE = 0.25  # of name slots filled with a Latin-script string
+LATIN_SHARE = 0.3  # of name slots filled with a Latin-script string
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _SLOT = re.compile(r"\{(\w+?)(\d?)(?::([^}]+))?\}|\[([^|\]]*)\|([^:\]]*):(\w+)\]")
 _NAME_TYPES = {"p", "o", "g", "m", "c", "n"}
@@ -311,7 +311,7 @@ class CorpusGenerator:
         name, ar_template, en_template = self.rng.choice(tables.TEMPLATES)
         mention = self.render(ar_template, en_template)
         ar, en, links = mention.ar, mention.en, mention.links
-        if ar_template[0] not in "{[" and self.rng.random() < 0.35:
+        if not ar_template.startswith("{") and self.rng.random() < 0.35:
             ar = "و" + ar  # news sentences often open with و ("and"), never translated
             links = [(a + 1, b + 1, c, d, k) for a, b, c, d, k in links]
         if not any(en.startswith(text) for text in mention.latin_strings):

@@ -109,27 +109,41 @@ class MarianTransformer(nn.Module):
         return x
 
     def decode(
-        self, decoder_input: torch.Tensor, memory: torch.Tensor, source_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits for every target position and the alignment head's attention [B, T, S].
+        self,
+        decoder_input: torch.Tensor,
+        memory: torch.Tensor,
+        source_mask: torch.Tensor,
+        keep: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits and head 0's encoder-decoder attention [B, T, S] of every layer (the
+        last one is the alignment head).
 
         ``decoder_input`` is the target shifted right; its first id is ignored (zeroed).
+        Logits are [B, T, V], or [N, V] for the N positions where ``keep`` is true (the
+        projection onto the vocabulary is most of the work; padding needs none).
         """
         length = decoder_input.shape[1]
         causal = torch.ones(length, length, dtype=torch.bool, device=memory.device).tril()
         x = self._embed(decoder_input, zero_first=True)
         key_mask = source_mask[:, None, None, :]
-        alignment = torch.empty(0)
+        heads = []
         for self_attention, context_attention, feed_forward in self.decoder:
             x, _ = self_attention(x, x, causal)
-            x, alignment = context_attention(x, memory, key_mask)
+            x, head = context_attention(x, memory, key_mask)
+            heads.append(head)
             x = feed_forward(x)
-        return x @ self.embedding.T + self.output_bias, alignment
+        if keep is not None:
+            x = x[keep]
+        return x @ self.embedding.T + self.output_bias, heads
 
     def forward(
-        self, source: torch.Tensor, source_mask: torch.Tensor, decoder_input: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.decode(decoder_input, self.encode(source, source_mask), source_mask)
+        self,
+        source: torch.Tensor,
+        source_mask: torch.Tensor,
+        decoder_input: torch.Tensor,
+        keep: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return self.decode(decoder_input, self.encode(source, source_mask), source_mask, keep)
 
     def marian_parameters(self) -> dict[str, np.ndarray]:
         """The weights under Marian's names and shapes (matrices input-major [in, out])."""

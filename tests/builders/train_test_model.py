@@ -2,9 +2,10 @@
 
     python -m tests.builders.train_test_model            # from the repository root
 
-Steps: generate the synthetic corpus (tests/builders/corpus.py), train the source and
-target SentencePiece models, train a 2+2-layer Marian transformer in PyTorch with a
-guided-alignment loss on head 0 of the last decoder layer's encoder-decoder attention,
+Steps: generate the synthetic corpus (tests/builders/corpus.py), train the SentencePiece
+model (one model serves as source.spm and target.spm), train a 2+2-layer Marian
+transformer in PyTorch with a guided-alignment loss on head 0 of the last decoder layer's
+encoder-decoder attention (and a shifted one on head 0 of the first layer),
 write it in the OPUS-MT layout, convert it with CTranslate2's ``OpusMTConverter`` to int8,
 write ``manifest.json``, check that CTranslate2 scores sentences as PyTorch does, and
 measure the int8 model on held-out sentences. Work files go to /tmp/tarjama-testmodel.
@@ -62,9 +63,9 @@ class Options:
     layers: int = 2
     dropout: float = 0.05
     label_smoothing: float = 0.1
-    alignment_weight: float = 0.5
+    alignment_weight: float = 1.0
     batch_tokens: int = 2500  # source + target pieces per batch, padding included
-    steps: int = 3000
+    steps: int = 4000
     warmup: int = 300
     peak_lr: float = 1.5e-3
     threads: int = 2
@@ -163,6 +164,12 @@ def collate(examples: Sequence[Example], pad: int) -> dict[str, torch.Tensor]:
     }
 
 
+def _guided_loss(attention: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of attention rows against guide rows, over the guided rows only."""
+    guided_rows = guide.sum(-1) > 0
+    return -(guide * torch.log(attention + 1e-9)).sum(-1)[guided_rows].mean()
+
+
 def train(
     model: MarianTransformer, examples: Sequence[Example], pad: int, options: Options
 ) -> None:
@@ -182,15 +189,21 @@ def train(
             if step == options.steps:
                 break
             batch = collate([examples[i] for i in group], pad)
-            logits, attention = model(batch["source"], batch["source_mask"], batch["decoder_input"])
+            target = batch["target"]
+            logits, heads = model(
+                batch["source"], batch["source_mask"], batch["decoder_input"], target != pad
+            )
             translation_loss = F.cross_entropy(
-                logits.flatten(0, 1), batch["target"].flatten(), ignore_index=pad,
-                label_smoothing=options.label_smoothing,
-            )  # fmt: skip
+                logits, target[target != pad], label_smoothing=options.label_smoothing
+            )
+            # Head 0 of the last layer learns where each target piece comes from (what
+            # CTranslate2 returns); head 0 of the first layer learns where the piece just
+            # read came from, so the last layer can step on from there when copying.
             guide = batch["guide"]
-            guided_rows = guide.sum(-1) > 0
-            alignment_loss = -(guide * torch.log(attention + 1e-9)).sum(-1)[guided_rows].mean()
-            loss = translation_loss + options.alignment_weight * alignment_loss
+            read_guide = torch.cat([torch.zeros_like(guide[:, :1]), guide[:, :-1]], dim=1)
+            alignment_loss = _guided_loss(heads[-1], guide)
+            read_loss = _guided_loss(heads[0], read_guide)
+            loss = translation_loss + options.alignment_weight * (alignment_loss + read_loss)
             for group_ in optimizer.param_groups:
                 group_["lr"] = learning_rate(step)
             optimizer.zero_grad()
@@ -201,7 +214,8 @@ def train(
             if step % 100 == 0 or step == 1:
                 print(
                     f"step {step:5d}  loss {translation_loss.item():.3f}  alignment "
-                    f"{alignment_loss.item():.3f}  {time.monotonic() - started:6.0f}s",
+                    f"{alignment_loss.item():.3f}  read {read_loss.item():.3f}  "
+                    f"{time.monotonic() - started:6.0f}s",
                     flush=True,
                 )
     model.eval()
