@@ -364,16 +364,17 @@ def trained(test_model_dir: Path) -> Engine:
             "اتهم الأسد الجيش السوري بدعم «القاعدة».",
             "Assad accused the Syrian army of supporting al-Qaida.",
             "Assad accused the Syrian army of supporting al-Qaeda.",
-            ["aligned", "aligned"],
+            ["inline", "inline"],
         ),
-        (  # decoded again with prefixes that end in the renderings the model left out
+        (  # a copied name loses the English article the Arabic ال carried ("at UN
+            # Security Council"): the known weakness of inline injection, kept visible here
             "قال مسؤول كبير في مجلس الأمن الدولي ل وكالة Ozmulou Brainshiardym Trialhor إن "
             "الطيران الروسي شن 99 غارة على مواقع القاعدة في الأردن.",
             "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
             "that Russian aircraft carried out 99 air strikes on al-Qaida positions in Jordan.",
-            "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
+            "A senior official at UN Security Council told Ozmulou Brainshiardym Trialhor "
             "that Russian aircraft carried out 99 air strikes on al-Qaeda positions in Jordan.",
-            ["aligned", "prefix", "prefix"],
+            ["inline", "inline", "inline"],
         ),
     ],
 )
