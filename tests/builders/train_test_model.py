@@ -8,7 +8,8 @@ transformer in PyTorch with a guided-alignment loss on head 0 of the last decode
 encoder-decoder attention (and a shifted one on head 0 of the first layer),
 write it in the OPUS-MT layout, convert it with CTranslate2's ``OpusMTConverter`` to int8,
 write ``manifest.json``, check that CTranslate2 scores sentences as PyTorch does, and
-measure the int8 model on held-out sentences. Work files go to /tmp/tarjama-testmodel.
+measure the int8 model on held-out sentences. Work files go to tarjama-testmodel/ in the
+system's temporary folder.
 
 Development only (torch); see tests/data/test-model/README.md for run time and caveats.
 """
@@ -23,6 +24,7 @@ import math
 import os
 import random
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ from tests.builders.marian_torch import MarianTransformer
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "tests" / "data" / "test-model"
-WORK_DIR = Path("/tmp/tarjama-testmodel")
+WORK_DIR = Path(tempfile.gettempdir()) / "tarjama-testmodel"  # scratch, rebuilt each run
 MODEL_FILES = ("model.bin", "config.json", "shared_vocabulary.json", "source.spm", "target.spm")
 
 
