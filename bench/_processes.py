@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:  # run as a script, only bench/ is on the path
 
 from bench._raw import Decoding, RawEngine  # noqa: E402
 from bench._workload import make_sentences  # noqa: E402
-from tarjama.server.engine import Engine, EngineOptions  # noqa: E402
+from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
 
 STARTUP_TIMEOUT_S = 120.0
 
@@ -190,8 +190,8 @@ class RecordingEngine(Engine):
 
 
 def _serve(model_dir: Path, home: Path, decoding: Decoding) -> None:
-    from tarjama.server.app import configure_logging, create_server
-    from tarjama.server.config import ServerConfig
+    from tarjama.server.serve.app import configure_logging, create_server
+    from tarjama.server.serve.config import ServerConfig
 
     config = ServerConfig(
         host="127.0.0.1",

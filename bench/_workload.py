@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from tarjama.server.segment import segment
+from tarjama.server.translate.segment import segment
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "000_5cb57f188978d242.txt"
 _TERMINATORS = re.compile(r"[.!?؟؛…:]+")

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tarjama.server.batcher import Batcher, BatcherOptions
-from tarjama.server.engine import Engine, EngineOptions
+from tarjama.server.serve.batcher import Batcher, BatcherOptions
+from tarjama.server.translate.engine import Engine, EngineOptions
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "000_5cb57f188978d242.txt"
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tarjama.glossary import Glossary, Matcher, Term, match_key, normalize
-from tarjama.server.segment import segment
+from tarjama.server.translate.segment import segment
 
 SEED_ARTICLE = Path(__file__).resolve().parents[1] / "seeds" / "000_5cb57f188978d242.txt"
 TERM_COUNT = 10_000

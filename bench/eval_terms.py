@@ -38,8 +38,8 @@ from tarjama.glossary.bundled import bundled_glossary_path  # noqa: E402
 from tarjama.glossary.matcher import Matcher  # noqa: E402
 from tarjama.glossary.model import Glossary, Term  # noqa: E402
 from tarjama.glossary.yaml_io import load_glossary  # noqa: E402
-from tarjama.server.engine import Engine, EngineOptions  # noqa: E402
-from tarjama.server.pipeline import (  # noqa: E402
+from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
+from tarjama.server.translate.pipeline import (  # noqa: E402
     DocumentTranslation,
     Pipeline,
     SentencePair,

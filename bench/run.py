@@ -51,7 +51,7 @@ from bench._report import Report, Row, mib, seconds, verdict  # noqa: E402
 from bench._workload import SentencePool, make_article  # noqa: E402
 from bench.make_model import FULL, SMOKE, ensure_model, model_dir, remove_stale  # noqa: E402
 from tarjama.client import Translator  # noqa: E402
-from tarjama.server.config import SETTINGS  # noqa: E402
+from tarjama.server.serve.config import SETTINGS  # noqa: E402
 
 BEAM_SIZE = 4
 RAW_BATCH = 32

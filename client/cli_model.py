@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError
-from tarjama.server.download import DownloadProgress
-from tarjama.server.model_store import (
+from tarjama.server.stores.download import DownloadProgress
+from tarjama.server.stores.models import (
     BASE_URL_ENV,
     DEFAULT_MODEL,
     HOME_ENV,

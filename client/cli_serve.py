@@ -1,7 +1,7 @@
 """`tarjama serve`: run the gRPC translation server.
 
 Every server setting is a flag here, named after the setting (see
-``tarjama.server.config``); a flag wins over ``TARJAMA_*`` variables and the config file.
+``tarjama.server.serve.config``); a flag wins over ``TARJAMA_*`` variables and the config file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _NOT_FLAGS = frozenset({"auth_token"})
 
 
 def register(subparsers: Any) -> None:
-    from tarjama.server.config import SETTINGS, env_name, flag_name, setting_help
+    from tarjama.server.serve.config import SETTINGS, env_name, flag_name, setting_help
 
     parser = subparsers.add_parser(
         "serve",
@@ -65,11 +65,11 @@ def _metavar(name: str, default: object) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from tarjama.glossary import GlossaryError
-    from tarjama.server.app import StartupError, serve
-    from tarjama.server.config import SETTINGS, ConfigError, load_config
-    from tarjama.server.engine import EngineError
-    from tarjama.server.glossary_store import GlossaryStoreError
-    from tarjama.server.model_store import ModelStoreError
+    from tarjama.server.serve.app import StartupError, serve
+    from tarjama.server.serve.config import SETTINGS, ConfigError, load_config
+    from tarjama.server.stores.glossaries import GlossaryStoreError
+    from tarjama.server.stores.models import ModelStoreError
+    from tarjama.server.translate.engine import EngineError
 
     flags = {
         name: value
@@ -94,7 +94,7 @@ def _fetch_default_model_on_first_use(home: Path) -> None:
     import sys
 
     from tarjama.client.cli_model import fetch_with_progress
-    from tarjama.server.model_store import BASE_URL_ENV, DEFAULT_MODEL, ModelStore
+    from tarjama.server.stores.models import BASE_URL_ENV, DEFAULT_MODEL, ModelStore
 
     store = ModelStore(home, os.environ.get(BASE_URL_ENV) or None)
     if store.list_models():

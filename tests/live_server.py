@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tarjama.server.app import create_server
-from tarjama.server.config import ServerConfig
-from tarjama.server.engine import Engine, EngineOptions
+from tarjama.server.serve.app import create_server
+from tarjama.server.serve.config import ServerConfig
+from tarjama.server.translate.engine import Engine, EngineOptions
 
 TOKEN = "client-tests-token"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.server.batcher import (
+from tarjama.server.serve.batcher import (
     Batcher,
     BatcherOptions,
     BatcherStoppedError,
@@ -20,7 +20,13 @@ from tarjama.server.batcher import (
     QueueFullError,
     RequestTooLargeError,
 )
-from tarjama.server.engine import EncodedSource, Engine, EngineError, EngineOptions, EngineResult
+from tarjama.server.translate.engine import (
+    EncodedSource,
+    Engine,
+    EngineError,
+    EngineOptions,
+    EngineResult,
+)
 
 # Decoding stops here: the random model never emits </s>, and short outputs keep tests fast.
 MAX_DECODING_LENGTH = 12

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tarjama.server.cache import SentenceCache
+from tarjama.server.translate.cache import SentenceCache
 
 SENTENCES = [
     "أجرى الرئيس الروسي فلاديمير بوتين محادثات مع وزير الخارجية الأميركي جون كيري",

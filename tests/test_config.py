@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.server.config import (
+from tarjama.server.serve.config import (
     SETTINGS,
     ConfigError,
     ServerConfig,

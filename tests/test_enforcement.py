@@ -16,15 +16,15 @@ import pytest
 
 from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Glossary, Term
-from tarjama.server.draft import Draft, HitPlan, InjectedSource
-from tarjama.server.engine import EncodedSource, EngineResult
-from tarjama.server.pipeline import (
+from tarjama.server.translate.enforce.draft import Draft, HitPlan, InjectedSource
+from tarjama.server.translate.engine import EncodedSource, EngineResult
+from tarjama.server.translate.pipeline import (
     MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,
     TranslateOptions,
 )
-from tarjama.server.words import WORD_MARK, Token, detokenize
+from tarjama.server.translate.tokens import WORD_MARK, Token, detokenize
 
 # A reply: target words, each with the source substring it attends to (None: the first
 # source word).

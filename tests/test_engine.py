@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.server.engine import Engine, EngineError, EngineOptions
+from tarjama.server.translate.engine import Engine, EngineError, EngineOptions
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tarjama.glossary import Glossary, GlossaryError, Term, load_glossary
-from tarjama.server import glossary_store
-from tarjama.server.glossary_store import (
+from tarjama.server.stores import glossaries as glossary_store
+from tarjama.server.stores.glossaries import (
     GlossaryStore,
     GlossaryVersion,
     ReadOnlyStoreError,

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tarjama.server.batcher import Batcher, BatchRecord
-from tarjama.server.cache import SentenceCache
-from tarjama.server.engine import Engine, EngineOptions
-from tarjama.server.metrics import (
+from tarjama.server.serve.batcher import Batcher, BatchRecord
+from tarjama.server.serve.metrics import (
     MetricsError,
     NullMetrics,
     PrometheusMetrics,
     create_metrics,
     start_metrics_server,
 )
+from tarjama.server.translate.cache import SentenceCache
+from tarjama.server.translate.engine import Engine, EngineOptions
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 Scrape = Callable[[], Samples]

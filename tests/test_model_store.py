@@ -16,8 +16,8 @@ import sentencepiece as spm
 
 from tarjama.client.cli import main
 from tarjama.client.cli_model import ProgressPrinter
-from tarjama.server.download import DownloadProgress
-from tarjama.server.model_store import (
+from tarjama.server.stores.download import DownloadProgress
+from tarjama.server.stores.models import (
     KNOWN_MODELS,
     ModelStore,
     ModelStoreError,

@@ -13,9 +13,9 @@ import pytest
 from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Glossary, Term
 from tarjama.glossary.yaml_io import load_glossary
-from tarjama.server.cache import SentenceCache
-from tarjama.server.engine import EncodedSource, Engine, EngineOptions, EngineResult
-from tarjama.server.pipeline import (
+from tarjama.server.translate.cache import SentenceCache
+from tarjama.server.translate.engine import EncodedSource, Engine, EngineOptions, EngineResult
+from tarjama.server.translate.pipeline import (
     MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,

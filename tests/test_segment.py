@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.server.segment import Sentence, segment
+from tarjama.server.translate.segment import Sentence, segment
 
 SEED = Path(__file__).parents[1] / "seeds" / "000_5cb57f188978d242.txt"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.server.model_store import KNOWN_MODELS
+from tarjama.server.stores.models import KNOWN_MODELS
 from tests.builders.opus_archive import TinyRelease, build_tiny_release
 from tests.release_server import ReleaseServer, release_server
 

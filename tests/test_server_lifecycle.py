@@ -33,9 +33,9 @@ from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tarjama.server.app import StartupError, TarjamaServer, create_server
-from tarjama.server.config import ServerConfig
-from tarjama.server.engine import Engine, EngineOptions
+from tarjama.server.serve.app import StartupError, TarjamaServer, create_server
+from tarjama.server.serve.config import ServerConfig
+from tarjama.server.translate.engine import Engine, EngineOptions
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 

@@ -18,12 +18,12 @@ import grpc
 import pytest
 
 from tarjama.glossary import Matcher, load_glossary
-from tarjama.server import glossary_store
-from tarjama.server.app import TarjamaServer, create_server
-from tarjama.server.config import ServerConfig
-from tarjama.server.engine import Engine, EngineOptions
-from tarjama.server.pipeline import DocumentTranslation, Pipeline, TranslateOptions
-from tarjama.server.segment import segment
+from tarjama.server.serve.app import TarjamaServer, create_server
+from tarjama.server.serve.config import ServerConfig
+from tarjama.server.stores import glossaries as glossary_store
+from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, TranslateOptions
+from tarjama.server.translate.segment import segment
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tarjama.server.words import Token, detokenize, word_index, word_spans
+from tarjama.server.translate.tokens import Token, detokenize, word_index, word_spans
 
 
 def spans_text(text: str, spans: list[tuple[int, int]]) -> list[str]:

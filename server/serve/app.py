@@ -26,27 +26,27 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tarjama import __version__
-from tarjama.server.batcher import Batcher, BatcherOptions
-from tarjama.server.cache import SentenceCache
-from tarjama.server.config import ServerConfig, unknown_environment
-from tarjama.server.engine import Engine, EngineOptions
-from tarjama.server.glossary_store import GlossaryStore, UnknownGlossaryError
-from tarjama.server.metrics import (
+from tarjama.server.serve.batcher import Batcher, BatcherOptions
+from tarjama.server.serve.config import ServerConfig, unknown_environment
+from tarjama.server.serve.metrics import (
     MetricsError,
     MetricsServer,
     PrometheusMetrics,
     create_metrics,
     start_metrics_server,
 )
-from tarjama.server.model_store import ModelStore
-from tarjama.server.pipeline import Pipeline
-from tarjama.server.service import (
+from tarjama.server.serve.service import (
     SERVICE_NAME,
     Backend,
     CallLog,
     RequestRecord,
     TranslatorService,
 )
+from tarjama.server.stores.glossaries import GlossaryStore, UnknownGlossaryError
+from tarjama.server.stores.models import ModelStore
+from tarjama.server.translate.cache import SentenceCache
+from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.server.translate.pipeline import Pipeline
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 

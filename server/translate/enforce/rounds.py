@@ -24,13 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tarjama.server.cleanup import (
-    remove_doubled_edges,
-    remove_duplicates,
-    separate_glued,
-    splice,
-)
-from tarjama.server.draft import (
+from tarjama.server.translate.enforce.draft import (
     Draft,
     HitPlan,
     InjectedSource,
@@ -43,8 +37,14 @@ from tarjama.server.draft import (
     trim_to_rendering,
     word_bounds,
 )
-from tarjama.server.engine import EncodedSource, EngineResult
-from tarjama.server.words import Token, detokenize
+from tarjama.server.translate.enforce.repair import (
+    remove_doubled_edges,
+    remove_duplicates,
+    separate_glued,
+    splice,
+)
+from tarjama.server.translate.engine import EncodedSource, EngineResult
+from tarjama.server.translate.tokens import Token, detokenize
 
 INLINE = "inline"
 ALIGNED = "aligned"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from tarjama.server.segment import Sentence
+from tarjama.server.translate.segment import Sentence
 
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
@@ -34,7 +34,7 @@ class TermHit:
     """A glossary term found in the source and where its rendering sits in the target.
 
     ``glossary`` is "" for inline request terms; ``method`` is "inline", "aligned" or
-    "prefix" (see ``tarjama.server.enforce``).
+    "prefix" (see ``tarjama.server.translate.enforce``).
     """
 
     glossary: str

@@ -18,7 +18,7 @@ from pathlib import Path
 import ctranslate2
 import sentencepiece as spm
 
-from tarjama.server.words import Token, detokenize, word_index, word_spans
+from tarjama.server.translate.tokens import Token, detokenize, word_index, word_spans
 
 REQUIRED_FILES = ("model.bin", "config.json", "source.spm", "target.spm")
 

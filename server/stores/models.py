@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tarjama.server.convert import (
+from tarjama.server.stores.convert import (
     MANIFEST,
     ConversionError,
     Manifest,
@@ -37,7 +37,7 @@ from tarjama.server.convert import (
     sha256_file,
     unpack,
 )
-from tarjama.server.download import DownloadError, ProgressCallback, download
+from tarjama.server.stores.download import DownloadError, ProgressCallback, download
 
 HOME_ENV = "TARJAMA_HOME"
 BASE_URL_ENV = "TARJAMA_MODEL_BASE_URL"

@@ -3,7 +3,7 @@
 text → :func:`segment` (sentences with spans) → :meth:`Matcher.find` (glossary hits per
 sentence) → the cache → one batched model call for every sentence left (terms injected
 inline) → a few batched fallback rounds for renderings the model did not copy (the plain
-translation, then forced prefixes; see ``tarjama.server.enforce``) → :func:`assemble`
+translation, then forced prefixes; see ``tarjama.server.translate.enforce``) → :func:`assemble`
 (joined translation, pairs with spans into the request text and the translation).
 
 Sentences without an Arabic letter (numbers, Latin text, page furniture such as a "|" or
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tarjama.glossary.matcher import Matcher
-from tarjama.server.assemble import (
+from tarjama.server.translate.assemble import (
     DocumentTranslation,
     SentencePair,
     SentenceResult,
@@ -32,11 +32,11 @@ from tarjama.server.assemble import (
     WordAlignment,
     assemble,
 )
-from tarjama.server.draft import HitPlan
-from tarjama.server.enforce import EnforcedSentence, SentenceEnforcer
-from tarjama.server.engine import EncodedSource, EngineResult
-from tarjama.server.segment import segment
-from tarjama.server.words import word_spans
+from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer
+from tarjama.server.translate.enforce.draft import HitPlan
+from tarjama.server.translate.engine import EncodedSource, EngineResult
+from tarjama.server.translate.segment import segment
+from tarjama.server.translate.tokens import word_spans
 
 __all__ = [
     "DocumentTranslation",
@@ -94,7 +94,7 @@ class SentenceTranslator(Protocol):
 
 
 class SentenceCache(Protocol):
-    """A thread-safe mapping with eviction (``tarjama.server.cache.SentenceCache``)."""
+    """A thread-safe mapping with eviction (``tarjama.server.translate.cache.SentenceCache``)."""
 
     def get(self, key: Hashable) -> object | None: ...
 

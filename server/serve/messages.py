@@ -17,14 +17,14 @@ from typing import TypeVar
 import grpc
 
 from tarjama.glossary import Glossary, GlossaryError, messages
-from tarjama.server.assemble import DocumentTranslation, SentencePair, Span
-from tarjama.server.glossary_store import (
+from tarjama.server.stores.glossaries import (
     GlossaryVersion,
     ReadOnlyStoreError,
     StoredGlossary,
     UnknownGlossaryError,
     VersionConflictError,
 )
+from tarjama.server.translate.assemble import DocumentTranslation, SentencePair, Span
 from tarjama.v1 import translator_pb2 as pb
 
 MAX_REQUEST_ID = 128

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tarjama.server.batch_queue import (
+from tarjama.server.serve.batch_queue import (
     Batch,
     BatcherError,
     BatcherOptions,
@@ -50,7 +50,7 @@ from tarjama.server.batch_queue import (
     QueueFullError,
     RequestTooLargeError,
 )
-from tarjama.server.engine import EncodedSource, EngineError, EngineResult
+from tarjama.server.translate.engine import EncodedSource, EngineError, EngineResult
 
 __all__ = [
     "BatchEngine",
@@ -74,7 +74,7 @@ CANCEL_POLL_S = 0.05
 
 
 class BatchEngine(Protocol):
-    """What the batcher needs of an engine; :class:`tarjama.server.engine.Engine` fits."""
+    """What the batcher needs of an engine; :class:`tarjama.server.translate.engine.Engine` fits."""
 
     @property
     def options(self) -> object: ...  # needs .beam_size, the default beam width

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
-from tarjama.server.batcher import BatchRecord
-from tarjama.server.cache import CacheStats
+from tarjama.server.serve.batcher import BatchRecord
+from tarjama.server.translate.cache import CacheStats
 
 NAMESPACE = "tarjama"
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)

@@ -1,6 +1,6 @@
 """The batcher's shared queue: which sentences wait, which go together, what it counted.
 
-Everything here is guarded by one condition variable; :mod:`tarjama.server.batcher` owns
+Everything here is guarded by one condition variable; :mod:`tarjama.server.serve.batcher` owns
 the threads and the engine and documents the batching policy implemented here. Import the
 public names from there.
 """
@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tarjama.server.engine import EncodedSource, EngineResult
+from tarjama.server.translate.engine import EncodedSource, EngineResult
 
 # Retry hint when the queue is full before any batch has finished (no throughput known).
 UNKNOWN_RETRY_AFTER_MS = 1000
@@ -64,7 +64,7 @@ class BatcherOptions:
             single longer sentence still goes, alone.
         max_batch_sentences: sentences per CTranslate2 call.
         max_wait_ms: how long the oldest queued sentence may wait for company, and only
-            when company is expected (see tarjama.server.batcher); 0 never waits.
+            when company is expected (see tarjama.server.serve.batcher); 0 never waits.
         max_queue_sentences: sentences waiting before new requests get QueueFullError.
         workers: CTranslate2 calls in flight; match the engine's ``inter_threads``.
     """

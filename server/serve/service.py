@@ -23,16 +23,9 @@ import grpc
 
 from tarjama.glossary import Term, validate_terms
 from tarjama.glossary.messages import term_from_proto
-from tarjama.server import batcher as batching
-from tarjama.server.config import ServerConfig
-from tarjama.server.glossary_store import (
-    GlossaryStore,
-    UnknownGlossaryError,
-)
-from tarjama.server.metrics import Metrics, NullMetrics
-from tarjama.server.pipeline import Pipeline, TranslateOptions
-from tarjama.server.segment import segment
-from tarjama.server.service_messages import (
+from tarjama.server.serve import batcher as batching
+from tarjama.server.serve.config import ServerConfig
+from tarjama.server.serve.messages import (
     RETRY_AFTER_KEY,
     RpcFailure,
     checked_request_id,
@@ -44,6 +37,13 @@ from tarjama.server.service_messages import (
     response_to_proto,
     unknown_glossary_status,
 )
+from tarjama.server.serve.metrics import Metrics, NullMetrics
+from tarjama.server.stores.glossaries import (
+    GlossaryStore,
+    UnknownGlossaryError,
+)
+from tarjama.server.translate.pipeline import Pipeline, TranslateOptions
+from tarjama.server.translate.segment import segment
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from tarjama.server.draft import (
+from tarjama.server.translate.enforce.draft import (
     CLOSING,
     WORD,
     Draft,
