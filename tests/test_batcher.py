@@ -129,12 +129,13 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
 @pytest.mark.parametrize(
     ("compute_type", "beam_size", "with_alignment"),
     [
+        # float32 on both: int8 quantises each batch's activations with the CPU's own
+        # kernels (AVX2 and AVX-512 differ), so an int8 score can move by 1e-4 with the
+        # batch mates; float32 makes exact equality a property of the batcher alone.
         # Greedy: text, score and attention of a sentence do not depend on its batch mates.
-        ("int8", 1, True),
-        # Beam search under int8 can flip near-tied hypotheses with the batch's padding
-        # (4 of 240 sentences of this model did), and CTranslate2 4.x returns the first
-        # target token's attention row of another sentence of the batch; float32 beam
-        # search without alignment is batch-independent.
+        ("float32", 1, True),
+        # Beam search: CTranslate2 4.x returns the first target token's attention row of
+        # another sentence of the batch, so this case compares everything but alignment.
         ("float32", 4, False),
     ],
 )
@@ -168,6 +169,7 @@ def test_concurrent_requests_get_the_direct_translation(
         stats = batcher.stats()
 
     assert stats.sentences_translated == len(chosen)
+    assert stats.multi_request_batches >= 1  # the comparison is of merged sentences
     for alone, merged in zip(direct, batched, strict=True):
         assert merged.source.text == alone.source.text
         assert merged.text == alone.text
