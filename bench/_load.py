@@ -25,7 +25,7 @@ import grpc
 
 from bench._raw import RawEngine, process_cpu_seconds, single_latency
 from tarjama.client import TranslateOptions, Translator
-from tarjama.client.translator import translate_request
+from tarjama.client.calls import translate_request
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 

@@ -42,8 +42,8 @@ from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
 from tarjama.server.translate.pipeline import (  # noqa: E402
     DocumentTranslation,
     Pipeline,
+    PipelineOptions,
     SentencePair,
-    TranslateOptions,
 )
 
 TESTSET = Path(__file__).resolve().parent / "term_testset.yaml"
@@ -155,13 +155,13 @@ def evaluate(
             text,
             translator=engine,
             matcher=Matcher(glossaries, terms),
-            options=TranslateOptions(beam_size=beam_size),
+            options=PipelineOptions(beam_size=beam_size),
         )
         plain = pipeline.translate(
             text,
             translator=engine,
             matcher=Matcher([]),
-            options=TranslateOptions(beam_size=beam_size, include_alignment=True),
+            options=PipelineOptions(beam_size=beam_size, include_alignment=True),
         )
         start = 0
         for case in group:

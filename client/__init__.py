@@ -10,6 +10,7 @@
 """
 
 from tarjama.client.aio import AsyncTranslator
+from tarjama.client.calls import RetryPolicy, TranslateOptions
 from tarjama.client.errors import (
     Busy,
     Conflict,
@@ -21,8 +22,9 @@ from tarjama.client.errors import (
     TarjamaError,
     Unauthenticated,
 )
-from tarjama.client.translator import RetryPolicy, TranslateOptions, Translator
-from tarjama.client.types import (
+from tarjama.client.translator import Translator
+from tarjama.glossary import Glossary, Term
+from tarjama.results import (
     Document,
     GlossaryInfo,
     GlossaryRef,
@@ -36,7 +38,6 @@ from tarjama.client.types import (
     Translation,
     WordAlignment,
 )
-from tarjama.glossary import Glossary, Term
 
 __all__ = [
     "AsyncTranslator",

@@ -1,51 +1,38 @@
 """The asyncio twin of :class:`tarjama.client.Translator`, on ``grpc.aio``.
 
-Same methods, same arguments, same results and errors; each method is a coroutine and
-``translate_stream`` is an async generator that accepts a plain or an async iterable.
-Create it inside a running event loop and close it with ``await translator.close()``
-(or ``async with``).
+Same methods, same arguments, same results and errors (both build their calls with
+:mod:`tarjama.client.calls`); each method is a coroutine and ``translate_stream`` is an
+async generator that accepts a plain or an async iterable. Create it inside a running
+event loop and close it with ``await translator.close()`` (or ``async with``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from typing import TypeVar
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2_grpc
 
-from tarjama.client.errors import TarjamaError, error_from_rpc
-from tarjama.client.translator import (
-    CHANNEL_OPTIONS,
+from tarjama.client import calls
+from tarjama.client.calls import (
     DEFAULT_ADDRESS,
     DEFAULT_OPTIONS,
     PemSource,
     RetryPolicy,
-    TranslateOptions,
-    auth_metadata,
-    channel_credentials,
-    document_request,
-    health_status,
-    translate_request,
-)
-from tarjama.client.types import (
-    Document,
-    GlossaryInfo,
-    HealthStatus,
-    ModelInfo,
     TermsArgument,
-    Translation,
-    glossary_info_from_proto,
-    model_info_from_proto,
-    terms_from_argument,
-    translation_from_proto,
+    TranslateOptions,
 )
+from tarjama.client.errors import error_from_rpc
 from tarjama.glossary import Glossary
-from tarjama.glossary.messages import glossary_from_proto, glossary_to_proto
+from tarjama.results import Document, GlossaryInfo, HealthStatus, ModelInfo, Translation
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc
+from tarjama.wire import translation_from_proto
+
+__all__ = ["AsyncTranslator"]
+
+R = TypeVar("R")
 
 
 class AsyncTranslator:
@@ -64,14 +51,15 @@ class AsyncTranslator:
         retries: int | RetryPolicy = 3,
     ) -> None:
         self.address = address
-        self.timeout = timeout
-        self.retry_policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries)
-        self._metadata = auth_metadata(token)
-        credentials = channel_credentials(tls, root_certificates, client_cert, client_key)
+        self.timeout = timeout  # seconds per call; None: no deadline
+        self.retry_policy = calls.retry_policy(retries)
+        self._metadata = calls.auth_metadata(token)
+        credentials = calls.channel_credentials(tls, root_certificates, client_cert, client_key)
+        options = calls.channel_options(self.retry_policy)
         self._channel = (
-            grpc.aio.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
+            grpc.aio.secure_channel(address, credentials, options=options)
             if credentials
-            else grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            else grpc.aio.insecure_channel(address, options=options)
         )
         self._stub = translator_pb2_grpc.TranslatorStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -91,18 +79,19 @@ class AsyncTranslator:
         request_id: str = "",
         timeout: float | None = None,
     ) -> Translation:
+        """Translates one Arabic document. ``terms``: Term objects or {arabic: english}."""
         options = TranslateOptions(
-            beam_size,
-            alignment,
-            unconstrained,
-            no_default_glossaries,
-            term_spans_exclude_clitics,
-            skip_cache,
+            beam_size=beam_size,
+            include_alignment=alignment,
+            include_unconstrained=unconstrained,
+            no_default_glossaries=no_default_glossaries,
+            term_spans_exclude_clitics=term_spans_exclude_clitics,
+            skip_cache=skip_cache,
         )
-        request = translate_request(
+        request = calls.translate_request(
             text, glossaries=glossaries, terms=terms, options=options, request_id=request_id
         )
-        return translation_from_proto(await self._call(self._stub.Translate, request, timeout))
+        return await self._run(calls.translate(request), timeout)
 
     async def translate_stream(
         self,
@@ -114,15 +103,15 @@ class AsyncTranslator:
         timeout: float | None = None,
     ) -> AsyncIterator[Translation]:
         """As :meth:`Translator.translate_stream`: in order, lazily, no retry."""
-        inline_terms = terms_from_argument(terms)
+        inline_terms = calls.terms_from_argument(terms)
 
         async def requests() -> AsyncIterator[pb.TranslateRequest]:
             if isinstance(documents, AsyncIterable):
                 async for document in documents:
-                    yield document_request(document, glossaries, inline_terms, options)
+                    yield calls.document_request(document, glossaries, inline_terms, options)
             else:
                 for document in documents:
-                    yield document_request(document, glossaries, inline_terms, options)
+                    yield calls.document_request(document, glossaries, inline_terms, options)
 
         call = self._stub.TranslateStream(requests(), timeout=timeout, metadata=self._metadata)
         try:
@@ -134,45 +123,39 @@ class AsyncTranslator:
             call.cancel()
 
     async def list_glossaries(self, *, timeout: float | None = None) -> list[GlossaryInfo]:
-        request = pb.ListGlossariesRequest()
-        response = await self._call(self._stub.ListGlossaries, request, timeout)
-        return [glossary_info_from_proto(glossary) for glossary in response.glossaries]
+        return await self._run(calls.list_glossaries(), timeout)
 
     async def get_glossary(self, name: str, *, timeout: float | None = None) -> Glossary:
-        request = pb.GetGlossaryRequest(name=name)
-        return glossary_from_proto(await self._call(self._stub.GetGlossary, request, timeout))
+        return await self._run(calls.get_glossary(name), timeout)
 
     async def put_glossary(
         self, glossary: str | Glossary, *, expected_version: int = 0, timeout: float | None = None
     ) -> Glossary:
-        request = (
-            pb.PutGlossaryRequest(yaml=glossary, expected_version=expected_version)
-            if isinstance(glossary, str)
-            else pb.PutGlossaryRequest(
-                glossary=glossary_to_proto(glossary), expected_version=expected_version
-            )
-        )
-        return glossary_from_proto(await self._call(self._stub.PutGlossary, request, timeout))
+        """Creates or replaces a glossary from YAML text or a Glossary; returns it stored."""
+        return await self._run(calls.put_glossary(glossary, expected_version), timeout)
 
     async def delete_glossary(
         self, name: str, *, expected_version: int = 0, timeout: float | None = None
     ) -> int:
-        request = pb.DeleteGlossaryRequest(name=name, expected_version=expected_version)
-        return (await self._call(self._stub.DeleteGlossary, request, timeout)).version
+        """Deletes a glossary; returns the version that was deleted."""
+        return await self._run(calls.delete_glossary(name, expected_version), timeout)
 
     async def model_info(self, *, timeout: float | None = None) -> ModelInfo:
-        request = pb.GetModelInfoRequest()
-        return model_info_from_proto(await self._call(self._stub.GetModelInfo, request, timeout))
+        return await self._run(calls.model_info(), timeout)
 
     async def health(self, service: str = "", *, timeout: float | None = None) -> HealthStatus:
-        request = health_pb2.HealthCheckRequest(service=service)
+        """The standard gRPC health status; ``service`` "" is the server as a whole."""
         try:
-            response = await self._call(self._health.Check, request, timeout)
-        except TarjamaError as error:
-            if error.code is grpc.StatusCode.NOT_FOUND:
+            response = await self._health.Check(
+                calls.health_request(service),
+                timeout=self.timeout if timeout is None else timeout,
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as error:
+            if error.code() is grpc.StatusCode.NOT_FOUND:
                 return HealthStatus.SERVICE_UNKNOWN
-            raise
-        return health_status(response.status)
+            raise error_from_rpc(error, self.address) from error
+        return calls.health_status(response.status)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -183,19 +166,14 @@ class AsyncTranslator:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _call(
-        self, method: Callable[..., Any], request: object, timeout: float | None
-    ) -> Any:
-        timeout = self.timeout if timeout is None else timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        retry = 0
-        while True:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await method(request, timeout=remaining, metadata=self._metadata)
-            except grpc.RpcError as error:
-                delay = self.retry_policy.next_delay(error.code(), retry, deadline)
-                if delay is None:
-                    raise error_from_rpc(error, self.address) from error
-            await asyncio.sleep(delay)
-            retry += 1
+    async def _run(self, call: calls.Call[R], timeout: float | None) -> R:
+        method = getattr(self._stub, call.method)
+        try:
+            response = await method(
+                call.request,
+                timeout=self.timeout if timeout is None else timeout,
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as error:
+            raise error_from_rpc(error, self.address) from error
+        return call.convert(response)

@@ -25,7 +25,7 @@ from tarjama.client.errors import (
     Unauthenticated,
 )
 from tarjama.client.translator import DEFAULT_ADDRESS, Translator
-from tarjama.client.types import HealthStatus
+from tarjama.results import HealthStatus
 
 SERVER_ENV = "TARJAMA_SERVER"
 TOKEN_ENV = "TARJAMA_TOKEN"

@@ -17,7 +17,7 @@ from tarjama.client.cli_connect import (
     wait_until_serving,
 )
 from tarjama.client.errors import TarjamaError
-from tarjama.client.types import HealthStatus
+from tarjama.results import HealthStatus
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

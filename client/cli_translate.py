@@ -31,8 +31,9 @@ from tarjama.client.cli_connect import (
 from tarjama.client.errors import Busy, DeadlineExceeded, InvalidRequest, TarjamaError
 from tarjama.client.html_report import render_html
 from tarjama.client.translator import Translator
-from tarjama.client.types import Translation, translation_to_proto
 from tarjama.glossary import Term, contains_arabic_letter, validate_terms
+from tarjama.results import Translation
+from tarjama.wire import translation_to_proto
 
 FORMATS = ("text", "json", "tsv", "html")
 SUFFIXES = {"text": ".en.txt", "json": ".json", "tsv": ".tsv", "html": ".html"}

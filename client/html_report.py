@@ -13,7 +13,7 @@ from html import escape
 from importlib.resources import files
 from string import Template
 
-from tarjama.client.types import SentencePair, Translation
+from tarjama.results import SentencePair, Translation
 
 _TEMPLATE = Template(files("tarjama.client").joinpath("html_report.html").read_text("utf-8"))
 

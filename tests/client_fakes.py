@@ -25,10 +25,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from tarjama.client.cli import main
 from tarjama.glossary import Glossary, GlossaryError, Matcher, parse_glossary
-from tarjama.glossary.messages import glossary_from_proto, glossary_to_proto, term_from_proto
 from tarjama.server.translate.segment import segment
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc
+from tarjama.wire import glossary_from_proto, glossary_to_proto, term_from_proto
 
 SERVICE_NAME = "tarjama.v1.Translator"
 

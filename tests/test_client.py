@@ -30,9 +30,9 @@ from tarjama.client import (
     Translator,
     Unauthenticated,
 )
-from tarjama.client.types import translation_from_proto, translation_to_proto
 from tarjama.glossary import bundled_glossary_path, load_glossary, match_key
 from tarjama.v1 import translator_pb2 as pb
+from tarjama.wire import translation_from_proto, translation_to_proto
 from tests.client_fakes import FakeServer, self_signed_certificate, start_fake_server
 from tests.live_server import TOKEN, live_server
 
@@ -137,6 +137,30 @@ def test_unavailable_gives_up_after_the_retries(fake: FakeServer):
     ):
         client.translate(SENTENCE)
     assert fake.script.calls == ["Translate"] * 3
+
+
+@pytest.mark.parametrize(
+    ("call", "method"),
+    [
+        (lambda c: c.put_glossary(CUSTOM_YAML), "PutGlossary"),
+        (lambda c: c.delete_glossary("local-names"), "DeleteGlossary"),
+    ],
+    ids=["put", "delete"],
+)
+def test_glossary_writes_are_never_retried(client, fake, call, method):
+    # A write whose answer was lost may have been applied: sending it again could apply
+    # it twice, so the caller decides.
+    fake.script.unavailable_times = 1
+
+    with pytest.raises(ServerUnavailable):
+        call(client)
+
+    assert fake.script.calls == [method]
+
+
+def test_retry_policy_rejects_more_attempts_than_grpc_allows():
+    with pytest.raises(ValueError, match="between 0 and 4"):
+        RetryPolicy(retries=9)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from tarjama.server.translate.pipeline import (
     MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,
-    TranslateOptions,
+    PipelineOptions,
 )
 from tarjama.server.translate.tokens import WORD_MARK, Token, detokenize
 
@@ -114,7 +114,7 @@ def translate(
         text,
         translator=translator,
         matcher=Matcher([("names", NAMES)], inline_terms),
-        options=TranslateOptions(),
+        options=PipelineOptions(),
     )
     return document, translator
 

@@ -22,8 +22,8 @@ import pytest
 
 from tarjama.client import Span, Translation, Translator
 from tarjama.client.html_report import render_html
-from tarjama.client.types import SentencePair, TermHit
 from tarjama.glossary import bundled_glossary_path, load_glossary
+from tarjama.results import SentencePair, TermHit
 from tests.client_fakes import FakeServer, start_fake_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -19,17 +19,17 @@ from tarjama.server.translate.pipeline import (
     MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,
+    PipelineOptions,
     SentencePair,
     SentenceTranslator,
     TermHit,
-    TranslateOptions,
 )
 
 TESTS = Path(__file__).resolve().parent
 NAMES = load_glossary(TESTS / "data" / "pipeline" / "names.yaml")
 NEWS = load_glossary(TESTS.parent / "glossary" / "news.yaml")
-PLAIN = TranslateOptions()
-EVERYTHING = TranslateOptions(include_alignment=True, include_unconstrained=True)
+PLAIN = PipelineOptions()
+EVERYTHING = PipelineOptions(include_alignment=True, include_unconstrained=True)
 
 
 @dataclass
@@ -76,7 +76,7 @@ def translate(
     translator: SentenceTranslator,
     text: str,
     matcher: Matcher | None = None,
-    options: TranslateOptions = PLAIN,
+    options: PipelineOptions = PLAIN,
     pipeline: Pipeline | None = None,
 ) -> DocumentTranslation:
     document = (pipeline or Pipeline(model_name="random-tiny")).translate(
@@ -89,7 +89,7 @@ def translate(
     return document
 
 
-def assert_exact_spans(text: str, document: DocumentTranslation, options: TranslateOptions) -> None:
+def assert_exact_spans(text: str, document: DocumentTranslation, options: PipelineOptions) -> None:
     """Every span of the translation points at exactly what it claims to."""
     translation = document.translation
     previous_end = 0
@@ -112,7 +112,7 @@ def assert_exact_spans(text: str, document: DocumentTranslation, options: Transl
             assert source_word == source_word.strip() and target_word == target_word.strip()
 
 
-def assert_term_span(text: str, hit: TermHit, options: TranslateOptions) -> None:
+def assert_term_span(text: str, hit: TermHit, options: PipelineOptions) -> None:
     """The hit's source span is exactly where its term matched."""
     matcher = Matcher([("g", Glossary("g", (Term((hit.source_term,), hit.target_term),)))])
     start, end = hit.source_span.start, hit.source_span.end
@@ -194,7 +194,7 @@ def test_term_spans_with_or_without_clitics(
     translator: CountingTranslator, exclude: bool, reported: str
 ) -> None:
     text = "عقد الاجتماع وبالقاهرة أمس"
-    options = TranslateOptions(include_alignment=True, term_spans_exclude_clitics=exclude)
+    options = PipelineOptions(include_alignment=True, term_spans_exclude_clitics=exclude)
     document = translate(translator, text, options=options)
     [pair] = document.sentences
     [hit] = pair.term_hits
@@ -318,7 +318,7 @@ def test_skipping_the_cache_still_stores(translator: CountingTranslator) -> None
     pipeline = Pipeline(model_name="random-tiny", cache=cache)
     text = "قال بوتين في موسكو."
     skipped = translate(
-        translator, text, options=TranslateOptions(use_cache=False), pipeline=pipeline
+        translator, text, options=PipelineOptions(use_cache=False), pipeline=pipeline
     )
     assert not skipped.sentences[0].cached
     assert translate(translator, text, pipeline=pipeline).sentences[0].cached

@@ -22,7 +22,7 @@ from tarjama.server.serve.app import TarjamaServer, create_server
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.stores import glossaries as glossary_store
 from tarjama.server.translate.engine import Engine, EngineOptions
-from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, TranslateOptions
+from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
 from tarjama.server.translate.segment import segment
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
@@ -88,7 +88,7 @@ def direct_translation(
     matcher = Matcher([(name, load_glossary(folder / f"{name}.yaml")) for name in glossary_names])
     pipeline = Pipeline(model_name=running.engine.manifest.name)
     return pipeline.translate(
-        text, translator=running.engine, matcher=matcher, options=TranslateOptions()
+        text, translator=running.engine, matcher=matcher, options=PipelineOptions()
     )
 
 

@@ -16,7 +16,8 @@ from typing import TypeVar
 
 import grpc
 
-from tarjama.glossary import Glossary, GlossaryError, messages
+from tarjama import wire
+from tarjama.glossary import Glossary, GlossaryError
 from tarjama.server.stores.glossaries import (
     GlossaryVersion,
     ReadOnlyStoreError,
@@ -24,7 +25,7 @@ from tarjama.server.stores.glossaries import (
     UnknownGlossaryError,
     VersionConflictError,
 )
-from tarjama.server.translate.assemble import DocumentTranslation, SentencePair, Span
+from tarjama.server.translate.assemble import DocumentTranslation
 from tarjama.v1 import translator_pb2 as pb
 
 MAX_REQUEST_ID = 128
@@ -46,46 +47,14 @@ class RpcFailure(Exception):
 
 def glossary_from_proto(message: pb.Glossary) -> Glossary:
     """The glossary a PutGlossary carries; its version is ignored (the store assigns it)."""
-    return dataclasses.replace(messages.glossary_from_proto(message), version=None)
+    return dataclasses.replace(wire.glossary_from_proto(message), version=None)
 
 
 def glossary_to_proto(stored: StoredGlossary, *, with_terms: bool) -> pb.Glossary:
-    message = messages.glossary_to_proto(stored.glossary, with_terms=with_terms)
+    message = wire.glossary_to_proto(stored.glossary, with_terms=with_terms)
     message.version = stored.version
     message.update_time.FromDatetime(stored.update_time)
     return message
-
-
-def _span(span: Span) -> pb.Span:
-    return pb.Span(start=span.start, end=span.end)
-
-
-def sentence_to_proto(pair: SentencePair) -> pb.SentencePair:
-    """A pipeline sentence pair as its message (the fields mirror each other)."""
-    return pb.SentencePair(
-        source=pair.source,
-        target=pair.target,
-        source_span=_span(pair.source_span),
-        target_span=_span(pair.target_span),
-        term_hits=[
-            pb.TermHit(
-                glossary=hit.glossary,
-                source_term=hit.source_term,
-                target_term=hit.target_term,
-                source_span=_span(hit.source_span),
-                target_span=_span(hit.target_span),
-                method=hit.method,
-            )
-            for hit in pair.term_hits
-        ],
-        alignment=[
-            pb.WordAlignment(source=_span(link.source), target=_span(link.target))
-            for link in pair.alignment
-        ],
-        score=pair.score,
-        unconstrained_target=pair.unconstrained_target,
-        cached=pair.cached,
-    )
 
 
 def response_to_proto(
@@ -98,7 +67,7 @@ def response_to_proto(
     elapsed_ms: int,
 ) -> pb.TranslateResponse:
     """The pipeline's translation of ``text`` as the response."""
-    sentences = [sentence_to_proto(pair) for pair in document.sentences]
+    sentences = [wire.sentence_to_proto(pair) for pair in document.sentences]
     return pb.TranslateResponse(
         request_id=request_id,
         translation=document.translation,

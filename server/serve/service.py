@@ -22,7 +22,6 @@ from typing import Any, NoReturn, TypeVar
 import grpc
 
 from tarjama.glossary import Term, validate_terms
-from tarjama.glossary.messages import term_from_proto
 from tarjama.server.serve import batcher as batching
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.serve.messages import (
@@ -42,10 +41,11 @@ from tarjama.server.stores.glossaries import (
     GlossaryStore,
     UnknownGlossaryError,
 )
-from tarjama.server.translate.pipeline import Pipeline, TranslateOptions
+from tarjama.server.translate.pipeline import Pipeline, PipelineOptions
 from tarjama.server.translate.segment import segment
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
+from tarjama.wire import term_from_proto
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Translator"].full_name
 request_log = logging.getLogger("tarjama.server.requests")
@@ -244,14 +244,14 @@ class TranslatorService(pb_grpc.TranslatorServicer):
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
 
-    def _options(self, options: pb.TranslateOptions) -> TranslateOptions:
+    def _options(self, options: pb.TranslateOptions) -> PipelineOptions:
         limit = self._config.max_beam_size
         if options.beam_size > limit:
             raise invalid_argument(
                 f"options.beam_size {options.beam_size} is over the limit of {limit}: use "
                 f"1-{limit}, or 0 for the server default ({self._config.beam_size})"
             )
-        return TranslateOptions(
+        return PipelineOptions(
             beam_size=options.beam_size or None,
             include_alignment=options.include_alignment,
             include_unconstrained=options.include_unconstrained,

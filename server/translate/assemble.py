@@ -9,72 +9,11 @@ and rebases every span into the request text and the joined translation.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from tarjama.server.translate.segment import Sentence
-
-_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
-
-
-@dataclass(frozen=True)
-class Span:
-    """Half-open [start, end) in code points."""
-
-    start: int
-    end: int
-
-    def shifted(self, offset: int) -> Span:
-        return Span(self.start + offset, self.end + offset)
-
-
-@dataclass(frozen=True)
-class TermHit:
-    """A glossary term found in the source and where its rendering sits in the target.
-
-    ``glossary`` is "" for inline request terms; ``method`` is "inline", "aligned" or
-    "prefix" (see ``tarjama.server.translate.enforce``).
-    """
-
-    glossary: str
-    source_term: str  # the glossary's Arabic form that matched
-    target_term: str  # the rendering, exactly as the glossary writes it
-    source_span: Span
-    target_span: Span
-    method: str
-
-    def shifted(self, source_offset: int, target_offset: int) -> TermHit:
-        return replace(
-            self,
-            source_span=self.source_span.shifted(source_offset),
-            target_span=self.target_span.shifted(target_offset),
-        )
-
-
-@dataclass(frozen=True)
-class WordAlignment:
-    source: Span
-    target: Span
-
-    def shifted(self, source_offset: int, target_offset: int) -> WordAlignment:
-        return WordAlignment(self.source.shifted(source_offset), self.target.shifted(target_offset))
-
-
-@dataclass(frozen=True)
-class SentencePair:
-    """One source sentence and its translation; spans point into the request text and the
-    joined translation."""
-
-    source: str
-    target: str
-    source_span: Span
-    target_span: Span
-    term_hits: tuple[TermHit, ...] = ()
-    alignment: tuple[WordAlignment, ...] = ()
-    score: float = 0.0  # 0 for sentences copied through without translation
-    unconstrained_target: str = ""
-    cached: bool = False
+from tarjama.results import SentencePair, Span, TermHit, WordAlignment
+from tarjama.server.translate.segment import LINE_BREAK, Sentence
 
 
 @dataclass(frozen=True)
@@ -109,7 +48,7 @@ def assemble(
     for sentence, (result, cached) in zip(sentences, results, strict=True):
         separator = ""
         if previous is not None and previous.paragraph != sentence.paragraph:
-            separator = "".join(_LINE_BREAK.findall(text, previous.end, sentence.start)) or "\n"
+            separator = "".join(LINE_BREAK.findall(text, previous.end, sentence.start)) or "\n"
             paragraph_written = False
         elif paragraph_written and result.target:
             separator = " "

@@ -12,7 +12,7 @@ a date line) are copied through untranslated with score 0. A short Arabic label 
 translated like any other sentence: a translator would render it, and copying Arabic
 into the English, or dropping a sentence pair, would both surprise the client.
 
-Independent of gRPC: the servicer converts requests to :class:`TranslateOptions` and a
+Independent of gRPC: the servicer converts requests to :class:`PipelineOptions` and a
 :class:`Matcher`, and passes the batcher's per-request view as the ``translator``.
 """
 
@@ -41,12 +41,12 @@ from tarjama.server.translate.tokens import word_spans
 __all__ = [
     "DocumentTranslation",
     "Pipeline",
+    "PipelineOptions",
     "SentenceCache",
     "SentencePair",
     "SentenceTranslator",
     "Span",
     "TermHit",
-    "TranslateOptions",
     "WordAlignment",
 ]
 
@@ -57,8 +57,8 @@ MAX_FALLBACK_ROUNDS = 4
 
 
 @dataclass(frozen=True)
-class TranslateOptions:
-    """Per-request options (mirrors ``tarjama.v1.TranslateOptions``).
+class PipelineOptions:
+    """Per-request options (mirrors ``tarjama.v1.PipelineOptions``).
 
     Attributes:
         beam_size: beam width; None for the translator's default.
@@ -128,7 +128,7 @@ class Pipeline:
         *,
         translator: SentenceTranslator,
         matcher: Matcher,
-        options: TranslateOptions,
+        options: PipelineOptions,
     ) -> DocumentTranslation:
         sentences = segment(text, max_chars=self.max_sentence_chars)
         results: list[tuple[SentenceResult, bool] | None] = []
@@ -163,7 +163,7 @@ class Pipeline:
     # -- the model calls -------------------------------------------------------------------
 
     def _translate_jobs(
-        self, jobs: list[_Job], translator: SentenceTranslator, options: TranslateOptions
+        self, jobs: list[_Job], translator: SentenceTranslator, options: PipelineOptions
     ) -> dict[Hashable, SentenceResult]:
         if not jobs:
             return {}
@@ -199,7 +199,7 @@ class Pipeline:
 
     @staticmethod
     def _first_pass(
-        jobs: list[_Job], translator: SentenceTranslator, options: TranslateOptions
+        jobs: list[_Job], translator: SentenceTranslator, options: PipelineOptions
     ) -> None:
         """One call: each sentence with its terms injected, and the plain sentence where
         there are no terms or the unconstrained translation was asked for."""
@@ -228,7 +228,7 @@ class Pipeline:
     # -- results ---------------------------------------------------------------------------
 
     @staticmethod
-    def _sentence_result(job: _Job, options: TranslateOptions) -> SentenceResult:
+    def _sentence_result(job: _Job, options: PipelineOptions) -> SentenceResult:
         unconstrained = job.plain.text if job.plain and options.include_unconstrained else ""
         if job.enforcer is None:
             assert job.plain is not None
@@ -254,7 +254,7 @@ class Pipeline:
     # -- the cache -------------------------------------------------------------------------
 
     def _cache_key(
-        self, source: str, hits: tuple[HitPlan, ...], options: TranslateOptions
+        self, source: str, hits: tuple[HitPlan, ...], options: PipelineOptions
     ) -> Hashable:
         """Everything the result depends on: a glossary edit changes only the keys of the
         sentences whose hits it changes."""
@@ -272,14 +272,14 @@ class Pipeline:
             options.term_spans_exclude_clitics,
         )
 
-    def _cached(self, key: Hashable, options: TranslateOptions) -> SentenceResult | None:
+    def _cached(self, key: Hashable, options: PipelineOptions) -> SentenceResult | None:
         if self.cache is None or not options.use_cache:
             return None
         value = self.cache.get(key)
         return value if isinstance(value, SentenceResult) else None
 
 
-def _copied_through(source: str, options: TranslateOptions) -> SentenceResult:
+def _copied_through(source: str, options: PipelineOptions) -> SentenceResult:
     """A sentence with nothing to translate: itself, each word aligned to itself."""
     words = word_spans(source) if options.include_alignment else []
     return SentenceResult(
@@ -290,7 +290,7 @@ def _copied_through(source: str, options: TranslateOptions) -> SentenceResult:
     )
 
 
-def _term_hits(enforced: EnforcedSentence, options: TranslateOptions) -> tuple[TermHit, ...]:
+def _term_hits(enforced: EnforcedSentence, options: PipelineOptions) -> tuple[TermHit, ...]:
     return tuple(
         TermHit(
             glossary=item.hit.glossary,

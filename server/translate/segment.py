@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from tarjama.glossary.normalize import TATWEEL, contains_arabic_letter, is_attached_mark
 
-_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _EVENT = re.compile(r"[«»“”\"]|[.!?؟؛…]+")
 _CLOSERS = frozenset('»”’)]"')
 _ARABIC_LETTER = re.compile(r"[\u0621-\u063a\u0641-\u064a\u0671-\u06d3]")
@@ -81,7 +81,7 @@ def segment(text: str, *, max_chars: int = 400) -> list[Sentence]:
 
 def _lines(text: str) -> list[tuple[int, int]]:
     lines, start = [], 0
-    for line_break in _LINE_BREAK.finditer(text):
+    for line_break in LINE_BREAK.finditer(text):
         lines.append((start, line_break.start()))
         start = line_break.end()
     lines.append((start, len(text)))

@@ -1,0 +1,149 @@
+"""The results of the tarjama API as dataclasses, one definition for client and server.
+
+The fields mirror ``proto/tarjama/v1/translator.proto`` (read it for their meaning); spans
+are half-open code-point ranges, so ``text[span.start:span.end]`` is what they name. This
+module imports only the standard library, so the client stays light; :mod:`tarjama.wire`
+converts these to and from the ``tarjama.v1`` messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+    def of(self, text: str) -> str:
+        """The part of ``text`` this span names."""
+        return text[self.start : self.end]
+
+    def shifted(self, offset: int) -> Span:
+        return Span(self.start + offset, self.end + offset)
+
+
+@dataclass(frozen=True)
+class TermHit:
+    glossary: str  # "" for a term given with the request
+    source_term: str
+    target_term: str
+    source_span: Span  # into the request text
+    target_span: Span  # into Translation.translation
+    method: str  # "inline", "aligned", "prefix", or a value added later
+
+    def shifted(self, source_offset: int, target_offset: int) -> TermHit:
+        return replace(
+            self,
+            source_span=self.source_span.shifted(source_offset),
+            target_span=self.target_span.shifted(target_offset),
+        )
+
+
+@dataclass(frozen=True)
+class WordAlignment:
+    source: Span  # into the request text
+    target: Span  # into Translation.translation
+
+    def shifted(self, source_offset: int, target_offset: int) -> WordAlignment:
+        return WordAlignment(self.source.shifted(source_offset), self.target.shifted(target_offset))
+
+
+@dataclass(frozen=True)
+class SentencePair:
+    source: str
+    target: str
+    source_span: Span
+    target_span: Span
+    term_hits: tuple[TermHit, ...] = ()
+    alignment: tuple[WordAlignment, ...] = ()
+    score: float = 0.0
+    unconstrained_target: str = ""
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class GlossaryRef:
+    name: str
+    version: int
+
+
+@dataclass(frozen=True)
+class TranslateStats:
+    source_characters: int = 0
+    sentences: int = 0
+    translated_sentences: int = 0
+    cached_sentences: int = 0
+    term_hits: int = 0
+    elapsed_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One translated document: the English text and its aligned sentence pairs."""
+
+    request_id: str
+    translation: str
+    sentences: tuple[SentencePair, ...]
+    model: str
+    glossaries: tuple[GlossaryRef, ...] = ()
+    stats: TranslateStats = TranslateStats()
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of a stream; ``request_id`` is echoed in its Translation."""
+
+    text: str
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class GlossaryInfo:
+    """A glossary as ListGlossaries describes it: everything but its terms."""
+
+    name: str
+    version: int
+    description: str
+    term_count: int
+    update_time: datetime | None
+    source_language: str = "ar"
+    target_language: str = "en"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_characters: int
+    max_sentences: int
+    max_inline_terms: int
+    max_message_bytes: int
+    max_beam_size: int
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    source_language: str
+    target_language: str
+    architecture: str
+    compute_type: str
+    device: str
+    default_beam_size: int
+    supports_alignment: bool
+    source_url: str
+    sha256: str
+    server_version: str
+    default_glossaries: tuple[str, ...]
+    limits: Limits
+
+
+class HealthStatus(StrEnum):
+    """The answer of the standard ``grpc.health.v1`` check."""
+
+    UNKNOWN = "UNKNOWN"
+    SERVING = "SERVING"
+    NOT_SERVING = "NOT_SERVING"
+    SERVICE_UNKNOWN = "SERVICE_UNKNOWN"
