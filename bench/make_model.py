@@ -34,7 +34,8 @@ if str(ROOT) not in sys.path:  # `python bench/make_model.py` puts only bench/ o
 
 import sentencepiece as spm  # noqa: E402
 
-from tarjama.server.stores.convert import Manifest, build_model  # noqa: E402
+from tarjama.server.stores.convert import build_model  # noqa: E402
+from tarjama.server.stores.manifest import Manifest  # noqa: E402
 from tests.builders.marian import (  # noqa: E402
     PAD_TOKEN,
     MarianConfig,

@@ -10,18 +10,18 @@ sha256 of every file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import shutil
 import tarfile
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import yaml
+
+from tarjama.server.stores.manifest import Manifest, ManifestError
 
 SPM_FILES = ("source.spm", "target.spm")
 CT2_CORE_FILES = ("model.bin", "config.json")
@@ -31,7 +31,6 @@ CT2_VOCABULARY_SETS = (
     ("source_vocabulary.json", "target_vocabulary.json"),
     ("source_vocabulary.txt", "target_vocabulary.txt"),
 )
-MANIFEST = "manifest.json"
 CONVERTER = "ctranslate2.converters.OpusMTConverter"
 UNKNOWN = "unknown"
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -39,47 +38,6 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 class ConversionError(Exception):
     """The archive or directory cannot be unpacked or turned into a model."""
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """``manifest.json`` of an installed model: where it came from and how it was made."""
-
-    name: str
-    source_language: str
-    target_language: str
-    architecture: str
-    source_url: str
-    archive_sha256: str
-    converter: str
-    ctranslate2_version: str
-    quantization: str
-    created: str
-    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
-
-    @classmethod
-    def read(cls, model_dir: Path) -> Manifest:
-        try:
-            data = json.loads((model_dir / MANIFEST).read_text(encoding="utf-8"))
-            return cls(**{key: data[key] for key in cls.__dataclass_fields__})
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ConversionError(
-                f"{model_dir / MANIFEST} is missing or unreadable ({error}); reinstall the "
-                "model with `tarjama model fetch NAME --force` or `tarjama model import "
-                "PATH --force`"
-            ) from error
-
-    def write(self, model_dir: Path) -> None:
-        text = json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
-        (model_dir / MANIFEST).write_text(text, encoding="utf-8")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -264,26 +222,18 @@ def _copy_ctranslate2(source: Path, output: Path) -> BuiltModel:
     output.mkdir(parents=True)
     for name in names:
         shutil.copyfile(source / name, output / name)
-    earlier = _earlier_manifest(source)
+    try:
+        earlier = Manifest.describe(source)
+    except ManifestError:
+        earlier = Manifest(name=source.name)  # an unreadable record says nothing
     return BuiltModel(
         directory=output,
         files=tuple(sorted(names)),
-        architecture=earlier.get("architecture", UNKNOWN),
-        converter=earlier.get("converter", UNKNOWN),
-        ctranslate2_version=earlier.get("ctranslate2_version", UNKNOWN),
-        quantization=earlier.get("quantization", UNKNOWN),
+        architecture=earlier.architecture or UNKNOWN,
+        converter=earlier.converter or UNKNOWN,
+        ctranslate2_version=earlier.ctranslate2_version or UNKNOWN,
+        quantization=earlier.quantization or UNKNOWN,
     )
-
-
-def _earlier_manifest(source: Path) -> dict[str, str]:
-    """What a manifest beside a CTranslate2 model says of how it was made, if anything."""
-    try:
-        data = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {key: value for key, value in data.items() if isinstance(value, str) and value}
 
 
 def _model_files(directory: Path) -> tuple[str, ...]:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tarjama.server.stores.manifest import sha256_digest
+
 CHUNK_BYTES = 1 << 16
 TIMEOUT_SECONDS = 60.0
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -65,15 +67,6 @@ def _read_validator(sidecar: Path, url: str) -> str | None:
     return validator if isinstance(validator, str) and validator else None
 
 
-def _sha256_of_file(path: Path) -> hashlib._Hash:
-    """The running sha256 of the bytes already on disk, to continue it with the rest."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(CHUNK_BYTES):
-            digest.update(block)
-    return digest
-
-
 def _open(url: str, start: int, validator: str | None) -> http.client.HTTPResponse:
     request = urllib.request.Request(url, headers={"User-Agent": "tarjama-model-store"})
     if start:
@@ -110,7 +103,7 @@ def download(
             # The partial file is as long as (or longer than) the file: done, or stale.
             match = _UNSATISFIABLE_RANGE.fullmatch(error.headers.get("Content-Range", ""))
             if match and int(match.group(1)) == start:
-                return DownloadResult(partial, start, _sha256_of_file(partial).hexdigest(), 0)
+                return DownloadResult(partial, start, sha256_digest(partial).hexdigest(), 0)
             _discard(partial, sidecar)
             if allow_restart:
                 return download(url, partial, progress, allow_restart=False)
@@ -131,7 +124,7 @@ def download(
                     f"({response.headers.get('Content-Range')!r})"
                 )
             total = None if match.group(3) == "*" else int(match.group(3))
-            digest = _sha256_of_file(partial)
+            digest = sha256_digest(partial)
             mode = "ab"
         else:
             # 200: the server ignored the Range or the file changed (If-Range): start over.

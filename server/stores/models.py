@@ -28,16 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tarjama.server.stores.convert import (
-    MANIFEST,
-    ConversionError,
-    Manifest,
-    build_model,
-    find_model_root,
-    sha256_file,
-    unpack,
-)
+from tarjama.server.stores.convert import ConversionError, build_model, find_model_root, unpack
 from tarjama.server.stores.download import DownloadError, ProgressCallback, download
+from tarjama.server.stores.manifest import MANIFEST, Manifest, ManifestError, sha256_file
 
 HOME_ENV = "TARJAMA_HOME"
 BASE_URL_ENV = "TARJAMA_MODEL_BASE_URL"
@@ -120,7 +113,7 @@ StepCallback = Callable[[str], None]
 def _read_manifest(model_dir: Path) -> Manifest:
     try:
         return Manifest.read(model_dir)
-    except ConversionError as error:
+    except ManifestError as error:
         raise ModelStoreError(str(error)) from error
 
 

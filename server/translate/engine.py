@@ -9,7 +9,6 @@ alignment head mapped onto words with code-point spans.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 import ctranslate2
 import sentencepiece as spm
 
+from tarjama.server.stores.manifest import Manifest, ManifestError
 from tarjama.server.translate.tokens import Token, detokenize, word_index, word_spans
 
 REQUIRED_FILES = ("model.bin", "config.json", "source.spm", "target.spm")
@@ -99,30 +99,11 @@ class EngineResult:
         return max(range(len(row)), key=row.__getitem__)
 
 
-@dataclass(frozen=True)
-class ModelManifest:
-    """What ``manifest.json`` says about an installed model (empty strings if unknown)."""
-
-    name: str
-    source_language: str = "ar"
-    target_language: str = "en"
-    architecture: str = ""
-    source_url: str = ""
-    archive_sha256: str = ""
-    quantization: str = ""
-
-    @classmethod
-    def read(cls, model_dir: Path) -> ModelManifest:
-        path = model_dir / "manifest.json"
-        if not path.exists():
-            return cls(name=model_dir.name)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise EngineError(f"{path}: unreadable manifest ({error})") from error
-        known = {name: str(data.get(name, "")) for name in cls.__dataclass_fields__}
-        known["name"] = known["name"] or model_dir.name
-        return cls(**known)
+def _describe(model_dir: Path) -> Manifest:
+    try:
+        return Manifest.describe(model_dir)
+    except ManifestError as error:
+        raise EngineError(str(error)) from error
 
 
 class Engine:
@@ -137,7 +118,7 @@ class Engine:
                 f"{self.model_dir} is not an installed model (missing {', '.join(missing)}); "
                 "install one with `tarjama model fetch` or `tarjama model import PATH`"
             )
-        self.manifest = ModelManifest.read(self.model_dir)
+        self.manifest = _describe(self.model_dir)
         self._source_spm = spm.SentencePieceProcessor(model_file=str(self.model_dir / "source.spm"))
         self._target_spm = spm.SentencePieceProcessor(model_file=str(self.model_dir / "target.spm"))
         # SentencePiece processors are not documented as thread-safe; encoding is cheap.
