@@ -93,7 +93,7 @@ def _fetch_default_model_on_first_use(home: Path) -> None:
     import os
     import sys
 
-    from tarjama.client.cli_model import fetch_with_progress
+    from tarjama.client.cli_model_commands import fetch_with_progress
     from tarjama.server.stores.models import BASE_URL_ENV, DEFAULT_MODEL, ModelStore
 
     store = ModelStore(home, os.environ.get(BASE_URL_ENV) or None)

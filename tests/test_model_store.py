@@ -15,7 +15,7 @@ import pytest
 import sentencepiece as spm
 
 from tarjama.client.cli import main
-from tarjama.client.cli_model import ProgressPrinter
+from tarjama.client.cli_model_commands import ProgressPrinter
 from tarjama.server.stores.download import DownloadProgress
 from tarjama.server.stores.models import (
     KNOWN_MODELS,

@@ -65,3 +65,16 @@ def test_console_script_is_declared(wheel: Path) -> None:
         [entry_points] = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
         text = archive.read(entry_points).decode()
     assert "tarjama = tarjama.client.cli:main" in text
+
+
+def test_the_cli_parser_loads_neither_numpy_nor_the_model_store() -> None:
+    # `tarjama translate` starts fast: only `tarjama model` and `tarjama serve` need them.
+    probe = (
+        "import sys; from tarjama.client.cli import build_parser; build_parser(); "
+        "heavy = ('numpy', 'ctranslate2', 'tarjama.server.stores.models'); "
+        "print(','.join(name for name in heavy if name in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert loaded == ""

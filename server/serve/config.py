@@ -18,6 +18,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from tarjama.glossary.model import NAME_PATTERN
+from tarjama.server.stores.home import default_home
+
 ENV_PREFIX = "TARJAMA_"
 # TARJAMA_* variables that belong to other parts of tarjama, not to the server.
 _OTHER_ENVIRONMENT = frozenset({"TARJAMA_MODEL_BASE_URL"})
@@ -104,9 +107,6 @@ def _choice(*choices: str) -> Parser:
     return parse
 
 
-_GLOSSARY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
-
-
 def _glossary_names(raw: Any) -> tuple[str, ...]:
     """A TOML list of names, or comma-separated names in the environment and flags."""
     if isinstance(raw, str):
@@ -115,17 +115,11 @@ def _glossary_names(raw: Any) -> tuple[str, ...]:
         raise ValueError(f"expected a list of glossary names, got {raw!r}")
     names = tuple(name.strip() for name in raw)
     for name in names:
-        if not _GLOSSARY_NAME.fullmatch(name):
+        if not NAME_PATTERN.fullmatch(name):
             raise ValueError(f"{name!r} is not a glossary name (lower-case letters, digits, -, _)")
     if len(set(names)) != len(names):
         raise ValueError(f"a glossary is named twice in {list(names)}")
     return names
-
-
-def _default_home() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("tarjama"))
 
 
 _PORT = _integer(0, 65535)
@@ -144,7 +138,7 @@ class ServerConfig:
         default=50051, metadata=_about("port to listen on; 0 picks a free port", _PORT)
     )
     home: Path = field(
-        default_factory=_default_home,
+        default_factory=default_home,
         metadata=_about(
             "tarjama's data folder (models, glossaries); default: the user data dir", _path
         ),

@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tarjama.server.stores.catalog import BASE_URL_ENV, DEFAULT_MODEL, KNOWN_MODELS, KnownModel
 from tarjama.server.stores.convert import ConversionError, build_model, find_model_root, unpack
 from tarjama.server.stores.download import DownloadError, ProgressCallback, download
+from tarjama.server.stores.home import HOME_ENV, default_home
 from tarjama.server.stores.manifest import MANIFEST, Manifest, ManifestError, sha256_file
 
-HOME_ENV = "TARJAMA_HOME"
-BASE_URL_ENV = "TARJAMA_MODEL_BASE_URL"
-DEFAULT_MODEL = "opus-mt-ar-en"
 QUANTIZATION = "int8"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -48,43 +47,6 @@ log = logging.getLogger(__name__)
 
 class ModelStoreError(Exception):
     """What went wrong with a model, and what to do about it."""
-
-
-@dataclass(frozen=True)
-class KnownModel:
-    """A released model the store knows how to fetch."""
-
-    name: str
-    base_url: str
-    archive: str  # path of the release archive under the base URL
-    description: str
-    sha256: str | None = None  # pinned only where the real value could be checked
-    source_language: str = "ar"
-    target_language: str = "en"
-
-    def url(self, base_url: str | None = None) -> str:
-        return f"{(base_url or self.base_url).rstrip('/')}/{self.archive}"
-
-
-KNOWN_MODELS: dict[str, KnownModel] = {
-    model.name: model
-    for model in (
-        KnownModel(
-            name="opus-mt-ar-en",
-            base_url="https://object.pouta.csc.fi/OPUS-MT-models",
-            archive="ar-en/opus-2019-12-18.zip",
-            description="OPUS-MT ar-en: Marian transformer-align 6+6, d_model 512 "
-            "(Tatoeba 49.4 BLEU, flores101-devtest 33.9 BLEU)",
-        ),
-        KnownModel(
-            name="opus-mt-tc-big-ar-en",
-            base_url="https://object.pouta.csc.fi/Tatoeba-MT-models",
-            archive="ara-eng/opusTCv20210807+bt_transformer-big_2022-03-09.zip",
-            description="Tatoeba-Challenge ara-eng transformer-big, d_model 1024 "
-            "(flores101-devtest 42.6 BLEU); slower and larger",
-        ),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -157,11 +119,7 @@ class ModelStore:
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ModelStore:
         """``TARJAMA_HOME`` (else the user data folder) and ``TARJAMA_MODEL_BASE_URL``."""
         home = environ.get(HOME_ENV)
-        if not home:
-            import platformdirs
-
-            home = platformdirs.user_data_dir("tarjama")
-        return cls(Path(home), environ.get(BASE_URL_ENV) or None)
+        return cls(Path(home) if home else default_home(), environ.get(BASE_URL_ENV) or None)
 
     # -- installing --------------------------------------------------------------------
 

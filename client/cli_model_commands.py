@@ -1,0 +1,179 @@
+"""The `tarjama model` commands: fetch, import, list, verify and choose the model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError
+from tarjama.server.stores.download import DownloadProgress
+from tarjama.server.stores.models import (
+    InstalledModel,
+    ModelStore,
+    ModelStoreError,
+)
+
+MIB = 1024 * 1024
+BAR_WIDTH = 30
+PLAIN_STEP_PERCENT = 10  # without a terminal, one line per this much progress
+PLAIN_STEP_BYTES = 10 * MIB  # ... or per this many bytes when the size is unknown
+
+
+class ProgressPrinter:
+    """A download progress bar on a terminal; a line every 10 % on anything else."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self._last_mark = -1
+        self._announced_resume = False
+        self._bar_drawn = False  # a bar line is open and needs a newline before more text
+
+    def __call__(self, progress: DownloadProgress) -> None:
+        if progress.resumed_from and not self._announced_resume:
+            self._announced_resume = True
+            self._line(f"resuming at {progress.resumed_from / MIB:.1f} MiB")
+        done = f"{progress.done / MIB:.1f}"
+        if progress.total:
+            percent = min(100, progress.done * 100 // progress.total)
+            filled = BAR_WIDTH * percent // 100
+            bar = "[" + "#" * filled + "-" * (BAR_WIDTH - filled) + "] "
+            amount = f"{percent:3d}% {done} of {progress.total / MIB:.1f} MiB"
+            mark = percent // PLAIN_STEP_PERCENT
+        else:
+            bar = ""
+            amount = f"{done} MiB"
+            mark = progress.done // PLAIN_STEP_BYTES
+        if self.interactive:
+            self.stream.write(f"\r  {bar}{amount}")
+            self.stream.flush()
+            self._bar_drawn = True
+        elif mark != self._last_mark:
+            self._last_mark = mark
+            self._line(f"downloaded {amount}")
+
+    def finish(self) -> None:
+        if self._bar_drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._bar_drawn = False
+
+    def _line(self, text: str) -> None:
+        self.finish()
+        print(text, file=self.stream, flush=True)
+
+
+def _store() -> ModelStore:
+    return ModelStore.from_environment()
+
+
+def _step(message: str) -> None:
+    print(f"{message} ...", file=sys.stderr, flush=True)
+
+
+def _installed_line(model: InstalledModel) -> str:
+    default = " (default)" if model.is_default else ""
+    return f"installed {model.name}{default} at {model.path}"
+
+
+def fetch_with_progress(
+    store: ModelStore,
+    name: str,
+    *,
+    base_url: str | None = None,
+    sha256: str | None = None,
+    force: bool = False,
+) -> InstalledModel:
+    """``store.fetch`` with a progress bar and steps on stderr; CliError on failure."""
+    printer = ProgressPrinter(sys.stderr)
+
+    def step(message: str) -> None:
+        printer.finish()
+        _step(message)
+
+    try:
+        return store.fetch(
+            name, base_url=base_url, sha256=sha256, force=force, progress=printer, on_step=step
+        )
+    except ModelStoreError as error:
+        raise CliError(str(error), EXIT_FAILURE) from error
+    finally:
+        printer.finish()
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    model = fetch_with_progress(
+        _store(), args.name, base_url=args.base_url, sha256=args.sha256, force=args.force
+    )
+    print(_installed_line(model))
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    try:
+        model = _store().import_model(
+            Path(args.path), name=args.name, force=args.force, sha256=args.sha256, on_step=_step
+        )
+    except ModelStoreError as error:
+        raise CliError(str(error), EXIT_FAILURE) from error
+    print(_installed_line(model))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    store = _store()
+    models = store.list_models()
+    if not models:
+        print(
+            f"no models installed in {store.home}; run `tarjama model fetch`, or "
+            "`tarjama model import PATH` on an offline machine",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    rows = [
+        (
+            "*" if model.is_default else " ",
+            model.name,
+            f"{model.size_bytes / MIB:.1f} MiB",
+            model.manifest.source_url or "local import",
+            model.manifest.created,
+        )
+        for model in models
+    ]
+    header = (" ", "NAME", "SIZE", "SOURCE", "CREATED")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        result = _store().verify(args.name)
+    except ModelStoreError as error:
+        raise CliError(str(error), EXIT_FAILURE) from error
+    if result.ok:
+        print(f"{result.name}: OK (files match the manifest; CTranslate2 loads the model)")
+        return EXIT_OK
+    for problem in result.problems:
+        print(f"{result.name}: {problem}", file=sys.stderr)
+    raise CliError(
+        f"model {result.name!r} failed verification; reinstall it with `tarjama model fetch "
+        f"{result.name} --force` or `tarjama model import PATH --name {result.name} --force`",
+        EXIT_FAILURE,
+    )
+
+
+def _default(args: argparse.Namespace) -> int:
+    store = _store()
+    try:
+        if args.name:
+            store.set_default(args.name)
+        name = store.model_path(None).name
+    except ModelStoreError as error:
+        raise CliError(str(error), EXIT_FAILURE) from error
+    print(name)
+    return EXIT_OK
