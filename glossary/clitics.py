@@ -2,7 +2,9 @@
 
 A noun can carry, in this order, a conjunction (و "and", ف "so/then"), a preposition
 (ب "by/with/in", ك "like", ل "to/for") and the article ال. The preposition ل before the
-article drops the article's alef: ل + الكرملين is written للكرملين. Matching strips these
+article drops the article's alef: ل + الكرملين is written للكرملين; before a word that
+itself starts with ل it drops the article's lam too, since Arabic never writes three lams:
+ل + اللاذقية is للاذقية, ل + اللجنة is للجنة. Matching strips these
 from the first word of a term; the pipeline uses :func:`describe_proclitic` to keep their
 meaning in the translation.
 """
@@ -24,11 +26,14 @@ class ProcliticForm:
 
     `written` is the normalised text in front of the stem. `stem_prefix` is what the stem
     lost to the spelling rule: "ال" for ل + ال written لل before a term that starts with
-    its own article (للكرملين → الكرملين), "" otherwise.
+    its own article (للكرملين → الكرملين), and for ل written before a term that starts
+    with الل (للاذقية → ل + اللاذقية); "" otherwise. `stem_start` is what the rest of the
+    word must start with for the form to apply: "ل" for that last rule.
     """
 
     written: str
     stem_prefix: str = ""
+    stem_start: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ def _all_forms() -> tuple[ProcliticForm, ...]:
                 # ل + ال → لل, whether the article is a proclitic or the term's own.
                 forms.append(ProcliticForm(conjunction + "لل"))
                 forms.append(ProcliticForm(conjunction + "لل", stem_prefix=ARTICLE))
+                forms.append(ProcliticForm(conjunction + "ل", stem_prefix=ARTICLE, stem_start="ل"))
             else:
                 forms.append(ProcliticForm(conjunction + preposition + ARTICLE))
     non_empty = [form for form in forms if form.written]
@@ -71,8 +77,9 @@ def stem_readings(word: str) -> list[tuple[int, str]]:
     """
     readings = [(0, word)]
     for form in _FORMS_BY_FIRST_LETTER.get(word[:1], ()):
-        if len(word) > len(form.written) and word.startswith(form.written):
-            readings.append((len(form.written), form.stem_prefix + word[len(form.written) :]))
+        rest = word[len(form.written) :]
+        if rest.startswith(form.stem_start) and rest and word.startswith(form.written):
+            readings.append((len(form.written), form.stem_prefix + rest))
     return readings
 
 

@@ -5,9 +5,11 @@ words once; each word is read every way its proclitics allow (وبالكرملي
 كرملين, للكرملين → ل + الكرملين) and each reading that starts a term is walked through
 the trie. How a word reads is cached, since news text repeats its words a lot.
 
-Overlaps are resolved globally: longest match first (then the higher-priority glossary,
-then the shorter proclitic, then the earlier term, then the earlier start), and a match is
-kept only where no kept match already covers one of its words.
+Overlaps are resolved globally: the longest term first, whatever proclitics it carries
+(then the higher-priority glossary, then the shorter proclitic, then the earlier term, then
+the earlier start), and a match is kept only where no kept match already covers one of its
+words: «للجنة الدولية للصليب الأحمر» is the International Committee of the Red Cross, not
+the Red Cross inside it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from dataclasses import dataclass
 
 from tarjama.glossary.clitics import stem_readings
 from tarjama.glossary.model import Glossary, Term, match_key
-from tarjama.glossary.normalize import WORD, normalize
+from tarjama.glossary.normalize import LINE_BREAK, PARAGRAPH_SEPARATOR, WORD, normalize
 
 # What may separate the words of a multi-word term in the text: spaces and hyphens (the
-# normalised text has no invisible controls left), never punctuation that ends a clause.
+# normalised text has no invisible controls left), never punctuation that ends a clause,
+# and at most one line break: a name wrapped onto the next line is still the name, but one
+# across a paragraph break is not (segmentation keeps a wrapped hit in one sentence).
 _WORD_GAP = re.compile(r"[\s\-\u2010\u2011]+")
 _READINGS_CACHE_LIMIT = 200_000
 
@@ -76,7 +80,7 @@ class _Candidate:
     def sort_key(self) -> tuple[int, int, int, int, int]:
         entry = self.entry
         return (
-            self.start - self.end,
+            self.start + self.proclitic_length - self.end,  # the term's length, not its clitics'
             entry.priority,
             self.proclitic_length,
             entry.order,
@@ -200,9 +204,20 @@ class Matcher:
             if not node.children or following >= len(words):
                 return found
             gap_start, gap_end = words[index].end(), words[following].start()
-            if not _WORD_GAP.fullmatch(text, gap_start, gap_end):
+            if not _WORD_GAP.fullmatch(text, gap_start, gap_end) or _breaks_paragraph(
+                text, gap_start, gap_end
+            ):
                 return found
             child = node.children.get(words[following].group())
             if child is None:
                 return found
             node, index = child, following
+
+
+def _breaks_paragraph(text: str, start: int, end: int) -> bool:
+    """True when the gap text[start:end] holds a paragraph break, not just a wrapped line."""
+    breaks = LINE_BREAK.finditer(text, start, end)
+    first = next(breaks, None)
+    if first is None:
+        return False
+    return first.group() == PARAGRAPH_SEPARATOR or next(breaks, None) is not None

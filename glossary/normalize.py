@@ -71,6 +71,11 @@ _ONE_TO_ONE.update(
 _ONE_TO_ONE.update({space: " " for space in "\u2007\u2008\u2009\u200a\u202f\u205f\u3000"})
 _TABLE = str.maketrans(_ONE_TO_ONE)
 
+# A line break, as segmentation and matching both count them (CR LF is one). A single one
+# may fall inside a paragraph (text wrapped by its editor); U+2029 always ends a paragraph.
+LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+PARAGRAPH_SEPARATOR = "\u2029"
+
 # A word of normalised text: letters and digits of any script (marks are gone by then).
 WORD = re.compile(r"[^\W_]+")
 _ARABIC_LETTER = re.compile(

@@ -36,6 +36,7 @@ KREMLIN = Term(("الكرملين",), "Kremlin", kind="organization")
 PUTIN = Term(("بوتين",), "Putin", kind="person")
 ARMY = Term(("جيش",), "army")
 LEBANON = Term(("لبنان",), "Lebanon", kind="place")
+LATAKIA = Term(("اللاذقية",), "Latakia", kind="place")
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,11 @@ LEBANON = Term(("لبنان",), "Lebanon", kind="place")
         # A term whose first letter is ل: ل + لبنان is written للبنان.
         (LEBANON, "للبنان", "ل"),
         (LEBANON, "وللبنان", "ول"),
+        # ل + a term that starts with الل: Arabic writes two lams, not three.
+        (LATAKIA, "للاذقية", "ل"),
+        (LATAKIA, "وللاذقية", "ول"),
+        (LATAKIA, "فللاذقية", "فل"),
+        (LATAKIA, "لِلَّاذِقِيَّة", "لِ"),
         # Diacritics and tatweel on the proclitic stay in the reported proclitic.
         (KREMLIN, "وَبِالكرملين", "وَبِ"),
         (ARMY, "وَبِالْجيش", "وَبِالْ"),
@@ -284,6 +290,58 @@ def test_a_longer_glossary_term_still_beats_a_shorter_inline_term() -> None:
     text = "أجرى الرئيس فلاديمير بوتين محادثات"
     match = only_match(Matcher([("news-small", news)], [PUTIN]), text)
     assert (text[match.start : match.end], match.target) == ("فلاديمير بوتين", "Vladimir Putin")
+
+
+def test_the_two_lam_spelling_is_read_only_before_a_lam() -> None:
+    # ل + الكتاب is للكتاب; «لكتاب» is ل + كتاب ("for a book") and not the term.
+    matcher = matcher_for(Term(("الكتاب",), "the Book"), LATAKIA)
+    assert matcher.find("قرأ لكتاب ثم سافر لاذقية") == []
+    assert [m.target for m in matcher.find("قرأ للكتاب ثم سافر للاذقية")] == [
+        "the Book",
+        "Latakia",
+    ]
+
+
+ICRC = Term(("اللجنة الدولية للصليب الأحمر",), "International Committee of the Red Cross")
+RED_CROSS = Term(("الصليب الأحمر",), "Red Cross")
+
+
+@pytest.mark.parametrize("proclitic", ["", "و", "ب", "ل", "ول", "فب", "وب", "ك"])
+@pytest.mark.parametrize("order", [(ICRC, RED_CROSS), (RED_CROSS, ICRC)])
+def test_the_longest_term_wins_over_a_shorter_one_inside_it_whatever_the_clitics(
+    proclitic: str, order: tuple[Term, Term]
+) -> None:
+    written = {"ل": "للجنة", "ول": "وللجنة"}.get(proclitic, proclitic + "اللجنة")
+    name = f"{written} الدولية للصليب الأحمر"
+    text = f"وقالت {name} إن"
+    match = only_match(matcher_for(*order), text)
+    assert (text[match.start : match.end], match.target) == (name, ICRC.target)
+
+
+def test_the_term_not_its_proclitics_decides_which_overlapping_match_is_longer() -> None:
+    # «ولمجلس الأمن» is longer written than «الأمن العام», but its term is shorter.
+    matcher = matcher_for(
+        Term(("مجلس الأمن",), "Security Council"), Term(("الأمن العام",), "General Security")
+    )
+    match = only_match(matcher, "وأبلغ ولمجلس الأمن العام")
+    assert match.target == "General Security"
+
+
+@pytest.mark.parametrize(
+    ("gap", "targets"),
+    [
+        pytest.param("\n", ["John Kerry"], id="line-break"),
+        pytest.param(" \r\n ", ["John Kerry"], id="crlf-and-spaces"),
+        pytest.param("\n\n", ["Kerry"], id="blank-line"),
+        pytest.param("\n \n", ["Kerry"], id="line-of-spaces"),
+        pytest.param("\u2029", ["Kerry"], id="paragraph-separator"),
+    ],
+)
+def test_a_term_spans_a_single_line_break_but_not_a_paragraph_break(
+    gap: str, targets: list[str]
+) -> None:
+    matcher = matcher_for(Term(("جون كيري",), "John Kerry"), Term(("كيري",), "Kerry"))
+    assert [m.target for m in matcher.find(f"التقى جون{gap}كيري أمس")] == targets
 
 
 def test_a_term_with_its_own_article_needs_it() -> None:
