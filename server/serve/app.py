@@ -2,32 +2,29 @@
 
 :func:`create_server` builds a ready server bound to its port (tests bind port 0);
 :func:`serve` runs one until SIGTERM or SIGINT. Both go through :class:`TarjamaServer`,
-which starts NOT_SERVING in the standard health service, loads the model and glossaries,
-then turns SERVING; until then every RPC answers UNAVAILABLE. Calls run on a thread pool
+which holds the `grpc.Server`, starts NOT_SERVING in the standard health service, loads
+the model and glossaries, then turns SERVING; until then every RPC answers UNAVAILABLE. Calls run on a thread pool
 because the pipeline blocks while the batcher's own threads run CTranslate2.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tarjama import __version__
+from tarjama.server.serve.auth import BearerTokenInterceptor, server_credentials
 from tarjama.server.serve.batcher import Batcher, BatcherOptions
 from tarjama.server.serve.config import ServerConfig, unknown_environment
+from tarjama.server.serve.logs import configure_logging
 from tarjama.server.serve.metrics import (
     MetricsError,
     MetricsServer,
@@ -35,13 +32,7 @@ from tarjama.server.serve.metrics import (
     create_metrics,
     start_metrics_server,
 )
-from tarjama.server.serve.service import (
-    SERVICE_NAME,
-    Backend,
-    CallLog,
-    RequestRecord,
-    TranslatorService,
-)
+from tarjama.server.serve.service import SERVICE_NAME, Backend, CallLog, TranslatorService
 from tarjama.server.stores.glossaries import GlossaryStore, UnknownGlossaryError
 from tarjama.server.stores.models import ModelStore
 from tarjama.server.translate.cache import SentenceCache
@@ -50,7 +41,6 @@ from tarjama.server.translate.pipeline import Pipeline
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 
-WRITE_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in ("PutGlossary", "DeleteGlossary"))
 log = logging.getLogger(__name__)
 
 
@@ -58,8 +48,11 @@ class StartupError(Exception):
     """The server cannot start as configured; the message says what to change."""
 
 
-class TarjamaServer(grpc.Server):
-    """A `grpc.Server` that also owns the batcher, so `stop` winds everything down."""
+class TarjamaServer:
+    """The gRPC server with what it serves: health, the model, the batcher, the stores.
+
+    ``grpc_server`` is the `grpc.Server` itself; :meth:`stop` winds everything down.
+    """
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
@@ -72,7 +65,7 @@ class TarjamaServer(grpc.Server):
         interceptors = (
             [BearerTokenInterceptor(config.auth_token, call_log)] if config.auth_token else []
         )
-        self._server = grpc.server(
+        self.grpc_server = grpc.server(
             ThreadPoolExecutor(max_workers=config.rpc_threads, thread_name_prefix="tarjama-rpc"),
             interceptors=interceptors,
             options=[
@@ -82,10 +75,10 @@ class TarjamaServer(grpc.Server):
             ],
             maximum_concurrent_rpcs=config.max_concurrent_calls,
         )
-        pb_grpc.add_TranslatorServicer_to_server(self.service, self._server)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        pb_grpc.add_TranslatorServicer_to_server(self.service, self.grpc_server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)
         reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc_server
         )
         self.port = self._bind()
         self.metrics_server: MetricsServer | None = None
@@ -136,16 +129,16 @@ class TarjamaServer(grpc.Server):
             " with TLS" if config.tls else "",
         )  # fmt: skip
 
-    # -- grpc.Server -----------------------------------------------------------------------
+    # -- running ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._server.start()
+        self.grpc_server.start()
 
     def stop(self, grace: float | None) -> threading.Event:
         """Stops accepting calls, lets those in flight finish within `grace` seconds, then
         stops the batcher; the event is set once all of it is done."""
         self.health.enter_graceful_shutdown()
-        grpc_stopped = self._server.stop(grace)
+        grpc_stopped = self.grpc_server.stop(grace)
         done = threading.Event()
 
         def wind_down() -> None:
@@ -161,19 +154,7 @@ class TarjamaServer(grpc.Server):
         return done
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
-        return self._server.wait_for_termination(timeout)
-
-    def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[Any]) -> None:
-        self._server.add_generic_rpc_handlers(generic_rpc_handlers)
-
-    def add_registered_method_handlers(self, service_name: str, method_handlers: Any) -> None:
-        self._server.add_registered_method_handlers(service_name, method_handlers)
-
-    def add_insecure_port(self, address: str) -> int:
-        return self._server.add_insecure_port(address)
-
-    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
-        return self._server.add_secure_port(address, server_credentials)
+        return self.grpc_server.wait_for_termination(timeout)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -187,9 +168,9 @@ class TarjamaServer(grpc.Server):
         address = f"{host}:{config.port}"
         try:
             if config.tls:
-                port = self._server.add_secure_port(address, server_credentials(config))
+                port = self.grpc_server.add_secure_port(address, server_credentials(config))
             else:
-                port = self._server.add_insecure_port(address)
+                port = self.grpc_server.add_insecure_port(address)
         except RuntimeError:
             port = 0
         if not port:
@@ -198,50 +179,6 @@ class TarjamaServer(grpc.Server):
                 "machine's; choose another --port or --host"
             )
         return port
-
-
-class BearerTokenInterceptor(grpc.ServerInterceptor):
-    """Glossary writes need "authorization: Bearer <token>"; reads stay open."""
-
-    def __init__(self, token: str, call_log: CallLog) -> None:
-        self._expected = f"Bearer {token}".encode()
-        self._call_log = call_log
-
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        if handler_call_details.method not in WRITE_METHODS:
-            return continuation(handler_call_details)
-        metadata = dict(handler_call_details.invocation_metadata or ())
-        given = metadata.get("authorization", "")
-        given_bytes = given.encode() if isinstance(given, str) else bytes(given)
-        if hmac.compare_digest(given_bytes, self._expected):
-            return continuation(handler_call_details)
-        method = handler_call_details.method.rsplit("/", 1)[-1]
-        message = (
-            f'{method} needs a bearer token: send metadata "authorization: Bearer <token>" '
-            "with the server's token"
-            if not given
-            else f"{method}: the bearer token is wrong"
-        )
-
-        def deny(request: bytes, context: grpc.ServicerContext) -> None:
-            self._call_log.write(RequestRecord(method, status="UNAUTHENTICATED"), 0.0)
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
-
-        return grpc.unary_unary_rpc_method_handler(deny)
-
-
-def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
-    assert config.tls_cert is not None and config.tls_key is not None
-    client_ca = config.tls_client_ca.read_bytes() if config.tls_client_ca else None
-    return grpc.ssl_server_credentials(
-        [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())],
-        root_certificates=client_ca,
-        require_client_auth=client_ca is not None,
-    )
 
 
 def load_engine(config: ServerConfig) -> Engine:
@@ -290,7 +227,7 @@ def model_info(engine: Engine, config: ServerConfig) -> pb.ModelInfo:
     )
 
 
-def create_server(config: ServerConfig, engine: Engine | None = None) -> tuple[grpc.Server, int]:
+def create_server(config: ServerConfig, engine: Engine | None = None) -> tuple[TarjamaServer, int]:
     """A loaded server bound to its port, not started yet: call ``start()`` on it."""
     server = TarjamaServer(config)
     try:
@@ -333,30 +270,3 @@ def serve(config: ServerConfig) -> int:
     server.stop(config.grace_period_s).wait()
     log.info("stopped in %.1f s", time.monotonic() - started)
     return 0
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; request lines carry their fields at the top level."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(config: ServerConfig) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if config.log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(config.log_level.upper())

@@ -18,6 +18,7 @@ import ctranslate2
 import sentencepiece as spm
 
 from tarjama.server.stores.manifest import Manifest, ManifestError
+from tarjama.server.translate.options import EngineOptions
 from tarjama.server.translate.tokens import Token, detokenize, word_index, word_spans
 
 REQUIRED_FILES = ("model.bin", "config.json", "source.spm", "target.spm")
@@ -25,33 +26,6 @@ REQUIRED_FILES = ("model.bin", "config.json", "source.spm", "target.spm")
 
 class EngineError(Exception):
     """The model directory cannot be loaded or a batch cannot be translated."""
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    """How CTranslate2 runs the model. Passed straight to ``ctranslate2.Translator``.
-
-    Attributes:
-        device: "cpu", "cuda" or "auto".
-        compute_type: CTranslate2 compute type; "int8" is the fast choice on CPU.
-        inter_threads: batches translated in parallel (each gets ``intra_threads``).
-        intra_threads: threads per batch; 0 lets CTranslate2 choose.
-        beam_size: default beam width when a call does not give one.
-        max_decoding_length: hard cap on target tokens per sentence.
-        min_decoding_length: floor on target tokens; 0 for real use. Benchmarks on
-            random-weight models set min = max so every run decodes the same length.
-        max_input_length: source tokens beyond this are truncated by CTranslate2;
-            segmentation keeps real sentences well below it.
-    """
-
-    device: str = "cpu"
-    compute_type: str = "int8"
-    inter_threads: int = 1
-    intra_threads: int = 0
-    beam_size: int = 4
-    max_decoding_length: int = 256
-    min_decoding_length: int = 0
-    max_input_length: int = 512
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from tarjama.server.translate.assemble import (
 from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer
 from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.engine import EncodedSource, EngineResult
+from tarjama.server.translate.options import PipelineOptions
 from tarjama.server.translate.segment import segment
 from tarjama.server.translate.tokens import word_spans
 
@@ -54,26 +55,6 @@ __all__ = [
 # were not all copied, then forced prefixes, one more rendering per sentence each round.
 # After these, what is left is spliced in at its aligned position.
 MAX_FALLBACK_ROUNDS = 4
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    """Per-request options (mirrors ``tarjama.v1.PipelineOptions``).
-
-    Attributes:
-        beam_size: beam width; None for the translator's default.
-        include_alignment: return word alignments in document coordinates.
-        include_unconstrained: also return each sentence's translation without glossaries.
-        term_spans_exclude_clitics: report a hit's source span without its proclitics
-            («وبالقاهرة» → «القاهرة»).
-        use_cache: look sentences up in the cache (results are stored either way).
-    """
-
-    beam_size: int | None = None
-    include_alignment: bool = False
-    include_unconstrained: bool = False
-    term_spans_exclude_clitics: bool = False
-    use_cache: bool = True
 
 
 class SentenceTranslator(Protocol):
