@@ -20,6 +20,7 @@ from typing import Any
 
 from tarjama.glossary.model import NAME_PATTERN
 from tarjama.server.stores.home import default_home
+from tarjama.server.translate.options import EngineOptions
 
 ENV_PREFIX = "TARJAMA_"
 # TARJAMA_* variables that belong to other parts of tarjama, not to the server.
@@ -123,6 +124,7 @@ def _glossary_names(raw: Any) -> tuple[str, ...]:
 
 
 _PORT = _integer(0, 65535)
+_ENGINE = EngineOptions()  # the engine's defaults are the server's
 _POSITIVE = _integer(1)
 
 
@@ -166,23 +168,26 @@ class ServerConfig:
         ),
     )
     device: str = field(
-        default="cpu",
+        default=_ENGINE.device,
         metadata=_about(f"CTranslate2 device: {', '.join(DEVICES)}", _choice(*DEVICES)),
     )
     compute_type: str = field(
-        default="int8",
+        default=_ENGINE.compute_type,
         metadata=_about(
             "CTranslate2 compute type (int8 is the fast choice on CPU)", _choice(*COMPUTE_TYPES)
         ),
     )
     inter_threads: int = field(
-        default=1, metadata=_about("batches CTranslate2 translates in parallel", _POSITIVE)
+        default=_ENGINE.inter_threads,
+        metadata=_about("batches CTranslate2 translates in parallel", _POSITIVE),
     )
     intra_threads: int = field(
-        default=0, metadata=_about("threads per batch; 0 lets CTranslate2 choose", _integer(0))
+        default=_ENGINE.intra_threads,
+        metadata=_about("threads per batch; 0 lets CTranslate2 choose", _integer(0)),
     )
     beam_size: int = field(
-        default=4, metadata=_about("default beam width (requests may ask for another)", _POSITIVE)
+        default=_ENGINE.beam_size,
+        metadata=_about("default beam width (requests may ask for another)", _POSITIVE),
     )
     max_batch_tokens: int = field(
         default=4096,
