@@ -14,14 +14,19 @@ from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Glossary, Term
 from tarjama.glossary.yaml_io import load_glossary
 from tarjama.server.translate.cache import SentenceCache
-from tarjama.server.translate.engine import EncodedSource, Engine, EngineOptions, EngineResult
+from tarjama.server.translate.engine import (
+    BatchTranslator,
+    EncodedSource,
+    Engine,
+    EngineOptions,
+    EngineResult,
+)
 from tarjama.server.translate.pipeline import (
     MAX_FALLBACK_ROUNDS,
     DocumentTranslation,
     Pipeline,
     PipelineOptions,
     SentencePair,
-    SentenceTranslator,
     TermHit,
 )
 
@@ -73,7 +78,7 @@ def translator(engine: Engine) -> CountingTranslator:
 
 
 def translate(
-    translator: SentenceTranslator,
+    translator: BatchTranslator,
     text: str,
     matcher: Matcher | None = None,
     options: PipelineOptions = PLAIN,

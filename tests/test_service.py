@@ -201,7 +201,11 @@ def test_100_concurrent_clients_get_their_own_correct_answers(
         ),
         (
             {"text": "في تدمر", "glossaries": ["news", "news"]},
-            r"glossaries names news more than once",
+            r"glossaries names 'news' more than once",
+        ),
+        (
+            {"text": "في تدمر", "glossaries": [f"g{i % 25_000}" for i in range(50_000)]},
+            r"^glossaries names 'g0', 'g1', 'g10' \(and 24997 others\) more than once",
         ),
         ({"text": "في تدمر", "request_id": "x" * 129}, r"request_id has 129 characters"),
         ({"text": "في تدمر", "request_id": "a\nb"}, r"request_id contains control"),

@@ -3,8 +3,9 @@
 :func:`create_server` builds a ready server bound to its port (tests bind port 0);
 :func:`serve` runs one until SIGTERM or SIGINT. Both go through :class:`TarjamaServer`,
 which holds the `grpc.Server`, starts NOT_SERVING in the standard health service, loads
-the model and glossaries, then turns SERVING; until then every RPC answers UNAVAILABLE. Calls run on a thread pool
-because the pipeline blocks while the batcher's own threads run CTranslate2.
+the model and glossaries, then turns SERVING; until then every RPC answers UNAVAILABLE.
+Calls run on a thread pool because the pipeline blocks while the batcher's own threads
+run CTranslate2.
 """
 
 from __future__ import annotations

@@ -50,7 +50,12 @@ from tarjama.server.serve.batch_queue import (
     QueueFullError,
     RequestTooLargeError,
 )
-from tarjama.server.translate.engine import EncodedSource, EngineError, EngineResult
+from tarjama.server.translate.engine import (
+    BatchTranslator,
+    EncodedSource,
+    EngineError,
+    EngineResult,
+)
 
 __all__ = [
     "BatchEngine",
@@ -73,24 +78,11 @@ log = logging.getLogger(__name__)
 CANCEL_POLL_S = 0.05
 
 
-class BatchEngine(Protocol):
+class BatchEngine(BatchTranslator, Protocol):
     """What the batcher needs of an engine; :class:`tarjama.server.translate.engine.Engine` fits."""
 
     @property
     def options(self) -> object: ...  # needs .beam_size, the default beam width
-
-    def encode(self, text: str) -> EncodedSource: ...
-
-    def encode_target(self, text: str) -> list[str]: ...
-
-    def translate_batch(
-        self,
-        sources: Sequence[str | EncodedSource],
-        *,
-        beam_size: int | None = None,
-        with_alignment: bool = False,
-        target_prefixes: Sequence[Sequence[str] | None] | None = None,
-    ) -> list[EngineResult]: ...
 
 
 @dataclass(frozen=True)
@@ -106,7 +98,7 @@ class BatchRecord:
 
 
 class RequestTranslator:
-    """One request's view of the batcher; satisfies the pipeline's SentenceTranslator."""
+    """One request's view of the batcher; a BatchTranslator."""
 
     def __init__(
         self,

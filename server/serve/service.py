@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,11 +43,11 @@ from tarjama.server.stores.glossaries import (
     UnknownGlossaryError,
 )
 from tarjama.server.translate.pipeline import Pipeline, PipelineOptions
-from tarjama.server.translate.segment import segment
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 from tarjama.wire import term_from_proto
 
+MAX_NAME_SHOWN = 64  # characters of a name an error message repeats
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Translator"].full_name
 request_log = logging.getLogger("tarjama.server.requests")
 log = logging.getLogger(__name__)
@@ -190,16 +191,19 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         backend = self._ready()
         record.request_id = checked_request_id(request.request_id)
         text = request.text
+        # The cheap checks first: nothing costs more than reading the request until they pass.
+        self._check_text(text)
         options = self._options(request.options)
-        terms = self._inline_terms(request.terms)
         names = self._glossary_names(request)
+        terms = self._inline_terms(request.terms)
+        sentences = backend.pipeline.segment(text)
+        self._check_sentences(len(sentences))
         try:
             matcher, versions = backend.glossaries.matcher(names, terms)
         except UnknownGlossaryError as error:
             raise unknown_glossary_status(
                 error, names, from_request=bool(request.glossaries)
             ) from None
-        self._check_size(text, backend.pipeline)
         remaining = context.time_remaining()
         translator = backend.batcher.for_request(
             deadline=None if remaining is None else time.monotonic() + remaining,
@@ -207,7 +211,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         )
         try:
             document = backend.pipeline.translate(
-                text, translator=translator, matcher=matcher, options=options
+                text, translator=translator, matcher=matcher, options=options, sentences=sentences
             )
         except batching.QueueFullError as error:
             raise RpcFailure(
@@ -276,25 +280,26 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if not request.glossaries:
             return () if request.options.no_default_glossaries else self._config.default_glossaries
         names = tuple(request.glossaries)
-        if len(set(names)) != len(names):
-            repeated = sorted({name for name in names if names.count(name) > 1})
-            raise invalid_argument(
-                f"glossaries names {', '.join(repeated)} more than once: name each once"
-            )
+        repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+        if repeated:
+            shown = ", ".join(repr(name[:MAX_NAME_SHOWN]) for name in repeated[:3])
+            more = f" (and {len(repeated) - 3} others)" if len(repeated) > 3 else ""
+            raise invalid_argument(f"glossaries names {shown}{more} more than once: name each once")
         return names
 
-    def _check_size(self, text: str, pipeline: Pipeline) -> None:
-        if not text.strip():
-            raise invalid_argument(
-                "text is empty: send the Arabic document in TranslateRequest.text"
-            )
+    def _check_text(self, text: str) -> None:
         limit = self._config.max_characters
         if len(text) > limit:
             raise invalid_argument(
                 f"text has {len(text)} characters, over the limit of {limit}: split the "
                 "document into several requests"
             )
-        sentences = len(segment(text, max_chars=pipeline.max_sentence_chars))
+        if not text.strip():
+            raise invalid_argument(
+                "text is empty: send the Arabic document in TranslateRequest.text"
+            )
+
+    def _check_sentences(self, sentences: int) -> None:
         if sentences > self._config.max_sentences:
             raise invalid_argument(
                 f"text has {sentences} sentences, over the limit of "

@@ -58,7 +58,9 @@ class Manifest:
             data = _load(model_dir)
         except (OSError, ValueError) as error:
             raise ManifestError(f"{model_dir / MANIFEST}: unreadable manifest ({error})") from error
-        known = {f.name: str(data.get(f.name) or "") for f in fields(cls) if f.name != "files"}
+        known: dict[str, Any] = {
+            f.name: str(data.get(f.name) or "") for f in fields(cls) if f.name != "files"
+        }
         known["name"] = known["name"] or model_dir.name
         return cls(**known)
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import ctranslate2
 import sentencepiece as spm
@@ -71,6 +72,24 @@ class EngineResult:
         if not row:
             return None
         return max(range(len(row)), key=row.__getitem__)
+
+
+class BatchTranslator(Protocol):
+    """What translates batches of sentences: an :class:`Engine`, or the batcher's view of
+    one request (``tarjama.server.serve.batcher``), which merges them with other requests'."""
+
+    def encode(self, text: str) -> EncodedSource: ...
+
+    def encode_target(self, text: str) -> list[str]: ...
+
+    def translate_batch(
+        self,
+        sources: Sequence[str | EncodedSource],
+        *,
+        beam_size: int | None = None,
+        with_alignment: bool = False,
+        target_prefixes: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[EngineResult]: ...
 
 
 def _describe(model_dir: Path) -> Manifest:

@@ -34,18 +34,18 @@ from tarjama.server.translate.assemble import (
 )
 from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer
 from tarjama.server.translate.enforce.draft import HitPlan
-from tarjama.server.translate.engine import EncodedSource, EngineResult
+from tarjama.server.translate.engine import BatchTranslator, EncodedSource, EngineResult
 from tarjama.server.translate.options import PipelineOptions
-from tarjama.server.translate.segment import segment
+from tarjama.server.translate.segment import Sentence, segment
 from tarjama.server.translate.tokens import word_spans
 
 __all__ = [
+    "BatchTranslator",
     "DocumentTranslation",
     "Pipeline",
     "PipelineOptions",
     "SentenceCache",
     "SentencePair",
-    "SentenceTranslator",
     "Span",
     "TermHit",
     "WordAlignment",
@@ -55,23 +55,6 @@ __all__ = [
 # were not all copied, then forced prefixes, one more rendering per sentence each round.
 # After these, what is left is spliced in at its aligned position.
 MAX_FALLBACK_ROUNDS = 4
-
-
-class SentenceTranslator(Protocol):
-    """What the pipeline calls: an Engine, or the batcher's per-request view."""
-
-    def encode(self, text: str) -> EncodedSource: ...
-
-    def encode_target(self, text: str) -> list[str]: ...
-
-    def translate_batch(
-        self,
-        sources: Sequence[str | EncodedSource],
-        *,
-        beam_size: int | None = None,
-        with_alignment: bool = False,
-        target_prefixes: Sequence[Sequence[str] | None] | None = None,
-    ) -> list[EngineResult]: ...
 
 
 class SentenceCache(Protocol):
@@ -107,11 +90,15 @@ class Pipeline:
         self,
         text: str,
         *,
-        translator: SentenceTranslator,
+        translator: BatchTranslator,
         matcher: Matcher,
         options: PipelineOptions,
+        sentences: Sequence[Sentence] | None = None,
     ) -> DocumentTranslation:
-        sentences = segment(text, max_chars=self.max_sentence_chars)
+        """``sentences``: the text's segmentation when the caller made it already
+        (:meth:`segment`), so a document is segmented once."""
+        if sentences is None:
+            sentences = self.segment(text)
         results: list[tuple[SentenceResult, bool] | None] = []
         jobs: dict[Hashable, _Job] = {}
         waiting: list[tuple[int, Hashable]] = []  # (sentence index, job key)
@@ -141,10 +128,13 @@ class Pipeline:
             cached_sentences=sum(1 for pair in pairs if pair.cached),
         )
 
+    def segment(self, text: str) -> list[Sentence]:
+        return segment(text, max_chars=self.max_sentence_chars)
+
     # -- the model calls -------------------------------------------------------------------
 
     def _translate_jobs(
-        self, jobs: list[_Job], translator: SentenceTranslator, options: PipelineOptions
+        self, jobs: list[_Job], translator: BatchTranslator, options: PipelineOptions
     ) -> dict[Hashable, SentenceResult]:
         if not jobs:
             return {}
@@ -180,7 +170,7 @@ class Pipeline:
 
     @staticmethod
     def _first_pass(
-        jobs: list[_Job], translator: SentenceTranslator, options: PipelineOptions
+        jobs: list[_Job], translator: BatchTranslator, options: PipelineOptions
     ) -> None:
         """One call: each sentence with its terms injected, and the plain sentence where
         there are no terms or the unconstrained translation was asked for."""
