@@ -235,6 +235,25 @@ def channel_options(retry_policy: RetryPolicy) -> tuple[tuple[str, Any], ...]:
     )
 
 
+def open_channel(
+    api: Any,
+    address: str,
+    *,
+    tls: bool,
+    root_certificates: PemSource | None,
+    client_cert: PemSource | None,
+    client_key: PemSource | None,
+    retry_policy: RetryPolicy,
+) -> Any:
+    """A channel from ``api``: the ``grpc`` module for the sync client, ``grpc.aio`` for
+    the async one (both have the same two channel constructors)."""
+    credentials = channel_credentials(tls, root_certificates, client_cert, client_key)
+    options = channel_options(retry_policy)
+    if credentials:
+        return api.secure_channel(address, credentials, options=options)
+    return api.insecure_channel(address, options=options)
+
+
 def auth_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),) if token else ()
 

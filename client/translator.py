@@ -60,12 +60,14 @@ class Translator:
         self.timeout = timeout  # seconds per call; None: no deadline
         self.retry_policy = calls.retry_policy(retries)
         self._metadata = calls.auth_metadata(token)
-        credentials = calls.channel_credentials(tls, root_certificates, client_cert, client_key)
-        options = calls.channel_options(self.retry_policy)
-        self._channel = (
-            grpc.secure_channel(address, credentials, options=options)
-            if credentials
-            else grpc.insecure_channel(address, options=options)
+        self._channel = calls.open_channel(
+            grpc,
+            address,
+            tls=tls,
+            root_certificates=root_certificates,
+            client_cert=client_cert,
+            client_key=client_key,
+            retry_policy=self.retry_policy,
         )
         self._stub = translator_pb2_grpc.TranslatorStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
