@@ -8,7 +8,7 @@ event loop and close it with ``await translator.close()`` (or ``async with``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from typing import TypeVar
 
 import grpc
@@ -23,9 +23,10 @@ from tarjama.client.calls import (
     TermsArgument,
     TranslateOptions,
 )
+from tarjama.client.documents import join_translations, plan_pieces
 from tarjama.client.errors import error_from_rpc
 from tarjama.glossary import Glossary
-from tarjama.results import Document, GlossaryInfo, HealthStatus, ModelInfo, Translation
+from tarjama.results import Document, GlossaryInfo, HealthStatus, Limits, ModelInfo, Translation
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc
 from tarjama.wire import translation_from_proto
@@ -65,6 +66,7 @@ class AsyncTranslator:
         )
         self._stub = translator_pb2_grpc.TranslatorStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._limits: Limits | None = None
 
     async def translate(
         self,
@@ -123,6 +125,46 @@ class AsyncTranslator:
             raise error_from_rpc(error, self.address) from error
         finally:
             call.cancel()
+
+    async def translate_document(
+        self,
+        text: str,
+        *,
+        glossaries: Sequence[str] = (),
+        terms: TermsArgument = (),
+        options: TranslateOptions = DEFAULT_OPTIONS,
+        request_id: str = "",
+        timeout: float | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Translation:
+        """Translates a document of any length: in one request when it fits the server's
+        limits, else in pieces over one stream (see :mod:`tarjama.client.documents`), with
+        spans into the whole ``text`` either way. ``on_progress(sentences)`` is called as
+        each piece's sentences are done; ``timeout`` bounds the whole document."""
+        pieces = plan_pieces(text, await self.limits())
+        if len(pieces) == 1:
+            request = calls.translate_request(
+                text, glossaries=glossaries, terms=terms, options=options, request_id=request_id
+            )
+            translation = await self._run(calls.translate(request), timeout)
+            if on_progress:
+                on_progress(translation.stats.sentences)
+            return translation
+        documents = [Document(text[p.start : p.end], request_id) for p in pieces]
+        translations = []
+        async for translation in self.translate_stream(
+            documents, glossaries=glossaries, terms=terms, options=options, timeout=timeout
+        ):
+            translations.append(translation)
+            if on_progress:
+                on_progress(translation.stats.sentences)
+        return join_translations(text, pieces, translations, request_id)
+
+    async def limits(self) -> Limits:
+        """The server's request limits (asked once per client)."""
+        if self._limits is None:
+            self._limits = (await self.model_info()).limits
+        return self._limits
 
     async def list_glossaries(self, *, timeout: float | None = None) -> list[GlossaryInfo]:
         return await self._run(calls.list_glossaries(), timeout)

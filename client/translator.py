@@ -15,7 +15,7 @@ with the server's message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import grpc
@@ -30,9 +30,10 @@ from tarjama.client.calls import (
     TermsArgument,
     TranslateOptions,
 )
+from tarjama.client.documents import join_translations, plan_pieces
 from tarjama.client.errors import error_from_rpc
 from tarjama.glossary import Glossary
-from tarjama.results import Document, GlossaryInfo, HealthStatus, ModelInfo, Translation
+from tarjama.results import Document, GlossaryInfo, HealthStatus, Limits, ModelInfo, Translation
 from tarjama.v1 import translator_pb2_grpc
 from tarjama.wire import translation_from_proto
 
@@ -71,6 +72,7 @@ class Translator:
         )
         self._stub = translator_pb2_grpc.TranslatorStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._limits: Limits | None = None
 
     def translate(
         self,
@@ -128,6 +130,46 @@ class Translator:
             raise error_from_rpc(error, self.address) from error
         finally:
             responses.cancel()  # the caller stopped early: end the call on the server too
+
+    def translate_document(
+        self,
+        text: str,
+        *,
+        glossaries: Sequence[str] = (),
+        terms: TermsArgument = (),
+        options: TranslateOptions = DEFAULT_OPTIONS,
+        request_id: str = "",
+        timeout: float | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Translation:
+        """Translates a document of any length: in one request when it fits the server's
+        limits, else in pieces over one stream (see :mod:`tarjama.client.documents`), with
+        spans into the whole ``text`` either way. ``on_progress(sentences)`` is called as
+        each piece's sentences are done; ``timeout`` bounds the whole document."""
+        pieces = plan_pieces(text, self.limits())
+        if len(pieces) == 1:
+            request = calls.translate_request(
+                text, glossaries=glossaries, terms=terms, options=options, request_id=request_id
+            )
+            translation = self._run(calls.translate(request), timeout)
+            if on_progress:
+                on_progress(translation.stats.sentences)
+            return translation
+        documents = [Document(text[p.start : p.end], request_id) for p in pieces]
+        translations = []
+        for translation in self.translate_stream(
+            documents, glossaries=glossaries, terms=terms, options=options, timeout=timeout
+        ):
+            translations.append(translation)
+            if on_progress:
+                on_progress(translation.stats.sentences)
+        return join_translations(text, pieces, translations, request_id)
+
+    def limits(self) -> Limits:
+        """The server's request limits (asked once per client)."""
+        if self._limits is None:
+            self._limits = (self.model_info()).limits
+        return self._limits
 
     def list_glossaries(self, *, timeout: float | None = None) -> list[GlossaryInfo]:
         return self._run(calls.list_glossaries(), timeout)
