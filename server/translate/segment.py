@@ -78,7 +78,7 @@ class Sentence:
 
     start: int
     end: int
-    paragraph: int  # 0-based index of the paragraph (non-empty line) it belongs to
+    paragraph: int  # 0-based index of its paragraph (a non-empty line, or lines a kept span joins)
     has_arabic: bool  # False for page furniture, numbers alone: nothing to translate
 
 
