@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 from tarjama.glossary.normalize import WORD, contains_arabic_letter, normalize_text
 
 KINDS = ("person", "organization", "place", "other")
+ARTICLES = ("the", "none", "model")
+# People and most places take no "the" in English (mark "the Kremlin" and its like); for
+# organisations and other terms the plain translation decides.
+ARTICLE_DEFAULTS = {"person": "none", "place": "none"}
+CONTEXT_PATTERN_HELP = (
+    "write the Arabic words around the term with '*' for the term, e.g. 'صلاة *' (the word "
+    "before), '* الروسية' (the word after), 'ب*' (ب attached), '... حديقة ... *' "
+    "('...': any words)"
+)
 SOURCE_LANGUAGE = "ar"
 TARGET_LANGUAGE = "en"
 MAX_TERM_BYTES = 1024  # per source form and per target, UTF-8
@@ -34,7 +43,21 @@ class Term:
     kind: str = "other"
     note: str = ""
     exact: bool = False  # match the forms only as written: no proclitics in front
+    # The English article in front of the rendering: "the", "none", or "model" (as the
+    # model's plain translation writes it); "" for the kind's default (ARTICLE_DEFAULTS).
+    article: str = ""
+    guard: bool = False  # not a name: keeps shorter terms off these words, places nothing
+    ambiguous: bool = False  # also an ordinary noun: an adjective after it shows the noun
+    # Context patterns (see CONTEXT_PATTERN_HELP): where the term is not the name, and,
+    # when given, the only contexts where it is.
+    skip_when: tuple[str, ...] = ()
+    apply_when: tuple[str, ...] = ()
     line: int | None = field(default=None, compare=False)  # where the term starts, 1-based
+
+    @property
+    def article_rule(self) -> str:
+        """The article rule in force: the term's own, else its kind's default."""
+        return self.article or ARTICLE_DEFAULTS.get(self.kind, "model")
 
     @property
     def label(self) -> str:
@@ -179,6 +202,17 @@ def _term_problems(term: Term) -> list[str]:
         messages.append("note must be text without control characters")
     if not isinstance(term.exact, bool):
         messages.append(f"exact must be true or false, not {term.exact!r}")
+    if term.article not in ("", *ARTICLES):
+        messages.append(
+            f"article {_shorten(str(term.article))!r} is not one of {', '.join(ARTICLES)}"
+        )
+    for key in ("guard", "ambiguous"):
+        if not isinstance(getattr(term, key), bool):
+            messages.append(f"{key} must be true or false")
+    for key in ("skip_when", "apply_when"):
+        for pattern in getattr(term, key):
+            if not isinstance(pattern, str) or pattern.count("*") != 1:
+                messages.append(f"{key} pattern {_shorten(str(pattern))!r}: {CONTEXT_PATTERN_HELP}")
     return messages
 
 

@@ -25,7 +25,10 @@ from tarjama.glossary.model import (
 )
 
 GLOSSARY_KEYS = ("name", "description", "source_language", "target_language", "version", "terms")
-TERM_KEYS = ("source", "target", "kind", "note", "exact")
+TERM_KEYS = (
+    "source", "target", "kind", "note", "exact", "article", "guard", "ambiguous", "skip_when",
+    "apply_when",
+)  # fmt: skip
 
 
 def load_glossary(path: str | os.PathLike[str]) -> Glossary:
@@ -142,16 +145,23 @@ class _Reader:
             return None
         label = _label(node)
         fields = self._mapping(loader, node, TERM_KEYS, label)
-        exact = _value(loader, fields["exact"]) if "exact" in fields else False
-        if not isinstance(exact, bool):
-            self._report(_line(fields["exact"]), label, "exact must be true or false")
-            exact = False
+        flags = {}
+        for key in ("exact", "guard", "ambiguous"):
+            flags[key] = _value(loader, fields[key]) if key in fields else False
+            if not isinstance(flags[key], bool):
+                self._report(_line(fields[key]), label, f"{key} must be true or false")
+                flags[key] = False
         return Term(
             sources=self._sources(loader, fields.get("source"), label),
             target=self._text(loader, fields.get("target"), label, "target"),
             kind=self._text(loader, fields.get("kind"), label, "kind", "other"),
             note=self._text(loader, fields.get("note"), label, "note"),
-            exact=exact,
+            exact=flags["exact"],
+            article=self._text(loader, fields.get("article"), label, "article"),
+            guard=flags["guard"],
+            ambiguous=flags["ambiguous"],
+            skip_when=self._sources(loader, fields.get("skip_when"), label),
+            apply_when=self._sources(loader, fields.get("apply_when"), label),
             line=_line(node),
         )
 
@@ -296,6 +306,12 @@ def _term_document(term: Term) -> dict[str, Any]:
     }
     if term.note:
         document["note"] = term.note
-    if term.exact:
-        document["exact"] = True
+    for key in ("exact", "guard", "ambiguous"):
+        if getattr(term, key):
+            document[key] = True
+    if term.article:
+        document["article"] = term.article
+    for key in ("skip_when", "apply_when"):
+        if getattr(term, key):
+            document[key] = list(getattr(term, key))
     return document

@@ -264,7 +264,7 @@ def test_one_model_call_per_round_for_the_whole_document(
     arabic = [pair for pair in document.sentences if pair.score != 0.0]
     assert translator.calls[0] == (len(arabic), 0)
     assert len(translator.calls) <= 1 + MAX_FALLBACK_ROUNDS
-    assert all(prefixes == sentences for sentences, prefixes in translator.calls[1:])
+    assert all(prefixes == 0 for _, prefixes in translator.calls[1:])  # no forced prefixes
 
 
 def test_seed_article_keeps_every_news_glossary_hit(
@@ -371,13 +371,13 @@ def trained(test_model_dir: Path) -> Engine:
             "Assad accused the Syrian army of supporting al-Qaeda.",
             ["inline", "inline"],
         ),
-        (  # a copied name loses the English article the Arabic ال carried ("at UN
-            # Security Council"): the known weakness of inline injection, kept visible here
+        (  # a copied name gets back the article the Arabic ال carried, as the plain
+            # translation writes it ("at the UN Security Council")
             "قال مسؤول كبير في مجلس الأمن الدولي ل وكالة Ozmulou Brainshiardym Trialhor إن "
             "الطيران الروسي شن 99 غارة على مواقع القاعدة في الأردن.",
             "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
             "that Russian aircraft carried out 99 air strikes on al-Qaida positions in Jordan.",
-            "A senior official at UN Security Council told Ozmulou Brainshiardym Trialhor "
+            "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
             "that Russian aircraft carried out 99 air strikes on al-Qaeda positions in Jordan.",
             ["inline", "inline", "inline"],
         ),

@@ -44,6 +44,20 @@ class TermHit:
 
 
 @dataclass(frozen=True)
+class SkippedTerm:
+    """A term found in the source and not applied; ``reason`` is for people to read."""
+
+    glossary: str
+    source_term: str
+    target_term: str
+    source_span: Span  # into the request text
+    reason: str
+
+    def shifted(self, source_offset: int) -> SkippedTerm:
+        return replace(self, source_span=self.source_span.shifted(source_offset))
+
+
+@dataclass(frozen=True)
 class WordAlignment:
     source: Span  # into the request text
     target: Span  # into Translation.translation
@@ -63,6 +77,7 @@ class SentencePair:
     score: float = 0.0
     unconstrained_target: str = ""
     cached: bool = False
+    skipped_terms: tuple[SkippedTerm, ...] = ()
 
 
 @dataclass(frozen=True)

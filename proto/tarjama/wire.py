@@ -15,6 +15,7 @@ from tarjama.results import (
     Limits,
     ModelInfo,
     SentencePair,
+    SkippedTerm,
     Span,
     TermHit,
     TranslateStats,
@@ -56,6 +57,16 @@ def sentence_from_proto(pair: pb.SentencePair) -> SentencePair:
         score=pair.score,
         unconstrained_target=pair.unconstrained_target,
         cached=pair.cached,
+        skipped_terms=tuple(
+            SkippedTerm(
+                glossary=skip.glossary,
+                source_term=skip.source_term,
+                target_term=skip.target_term,
+                source_span=span_from_proto(skip.source_span),
+                reason=skip.reason,
+            )
+            for skip in pair.skipped_terms
+        ),
     )
 
 
@@ -83,6 +94,16 @@ def sentence_to_proto(pair: SentencePair) -> pb.SentencePair:
         score=pair.score,
         unconstrained_target=pair.unconstrained_target,
         cached=pair.cached,
+        skipped_terms=[
+            pb.SkippedTerm(
+                glossary=skip.glossary,
+                source_term=skip.source_term,
+                target_term=skip.target_term,
+                source_span=span_to_proto(skip.source_span),
+                reason=skip.reason,
+            )
+            for skip in pair.skipped_terms
+        ],
     )
 
 

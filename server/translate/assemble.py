@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tarjama.results import SentencePair, Span, TermHit, WordAlignment
+from tarjama.results import SentencePair, SkippedTerm, Span, TermHit, WordAlignment
 from tarjama.server.translate.segment import LINE_BREAK, Sentence
 
 
@@ -33,6 +33,7 @@ class SentenceResult:
     term_hits: tuple[TermHit, ...] = ()
     alignment: tuple[WordAlignment, ...] = ()
     unconstrained_target: str = ""
+    skipped_terms: tuple[SkippedTerm, ...] = ()
 
 
 def assemble(
@@ -76,4 +77,5 @@ def _pair(
         score=result.score,
         unconstrained_target=result.unconstrained_target,
         cached=cached,
+        skipped_terms=tuple(skip.shifted(source_start) for skip in result.skipped_terms),
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tarjama.glossary.matcher import Matcher
+from tarjama.results import SkippedTerm
 from tarjama.server.translate.assemble import (
     DocumentTranslation,
     SentencePair,
@@ -32,7 +33,7 @@ from tarjama.server.translate.assemble import (
     WordAlignment,
     assemble,
 )
-from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer
+from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer, plan_hits
 from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.engine import BatchTranslator, EncodedSource, EngineResult
 from tarjama.server.translate.options import PipelineOptions
@@ -51,10 +52,11 @@ __all__ = [
     "WordAlignment",
 ]
 
-# Fallback rounds after the first pass: the plain translation of the sentences whose terms
-# were not all copied, then forced prefixes, one more rendering per sentence each round.
-# After these, what is left is spliced in at its aligned position.
-MAX_FALLBACK_ROUNDS = 4
+# Fallback rounds after the first pass: one, the plain translation of the sentences whose
+# terms were not all copied or whose article follows the model (forced prefixes were
+# dropped: see tarjama.server.translate.enforce.rounds). After it, what is left is spliced
+# in at its aligned position.
+MAX_FALLBACK_ROUNDS = 1
 
 
 class SentenceCache(Protocol):
@@ -73,6 +75,7 @@ class _Job:
     text: str
     hits: tuple[HitPlan, ...]
     enforcer: SentenceEnforcer | None
+    skipped: tuple[SkippedTerm, ...] = ()
     plain: EngineResult | None = None
 
 
@@ -107,14 +110,16 @@ class Pipeline:
             if not sentence.has_arabic:
                 results.append((_copied_through(source, options), False))
                 continue
-            hits = tuple(HitPlan.from_match(match, 0) for match in matcher.find(source))
-            key = self._cache_key(source, hits, options)
+            hits, skipped = plan_hits(
+                source, matcher.find(source), options.term_spans_exclude_clitics
+            )
+            key = (self._cache_key(source, hits, options), skipped)
             cached = self._cached(key, options)
             results.append((cached, True) if cached is not None else None)
             if cached is None:
                 if key not in jobs:
                     enforcer = SentenceEnforcer(source, hits) if hits else None
-                    jobs[key] = _Job(key, source, hits, enforcer)
+                    jobs[key] = _Job(key, source, hits, enforcer, skipped)
                 waiting.append((index, key))
         translated = self._translate_jobs(list(jobs.values()), translator, options)
         for index, key in waiting:
@@ -141,25 +146,16 @@ class Pipeline:
         self._first_pass(jobs, translator, options)
         enforcers = [job.enforcer for job in jobs if job.enforcer is not None]
         for _ in range(MAX_FALLBACK_ROUNDS):
-            requests: list[tuple[SentenceEnforcer, list[str] | None]] = []
-            for enforcer in enforcers:
-                if enforcer.wants_plain:
-                    requests.append((enforcer, None))
-                elif (prefix := enforcer.prefix_request(translator.encode_target)) is not None:
-                    requests.append((enforcer, prefix))
-            if not requests:
+            wanting = [enforcer for enforcer in enforcers if enforcer.wants_plain]
+            if not wanting:
                 break
             outputs = translator.translate_batch(
-                [e.sentence if prefix is None else e.model_input for e, prefix in requests],
+                [enforcer.sentence for enforcer in wanting],
                 beam_size=options.beam_size,
                 with_alignment=True,
-                target_prefixes=[prefix for _, prefix in requests],
             )
-            for (enforcer, prefix), output in zip(requests, outputs, strict=True):
-                if prefix is None:
-                    enforcer.accept_plain(output)
-                else:
-                    enforcer.accept(output)
+            for enforcer, output in zip(wanting, outputs, strict=True):
+                enforcer.accept_plain(output)
         results = {}
         for job in jobs:
             result = self._sentence_result(job, options)
@@ -209,6 +205,7 @@ class Pipeline:
                 score=job.plain.score,
                 alignment=_alignment(links) if options.include_alignment else (),
                 unconstrained_target=unconstrained,
+                skipped_terms=job.skipped,
             )
         enforced = job.enforcer.finish()
         hits = _term_hits(enforced, options)
@@ -220,6 +217,7 @@ class Pipeline:
             term_hits=hits,
             alignment=_alignment(links) if options.include_alignment else (),
             unconstrained_target=unconstrained,
+            skipped_terms=job.skipped,
         )
 
     # -- the cache -------------------------------------------------------------------------

@@ -64,7 +64,7 @@ class TranslateResponse(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., translation: _Optional[str] = ..., sentences: _Optional[_Iterable[_Union[SentencePair, _Mapping]]] = ..., model: _Optional[str] = ..., glossaries: _Optional[_Iterable[_Union[GlossaryRef, _Mapping]]] = ..., stats: _Optional[_Union[TranslateStats, _Mapping]] = ...) -> None: ...
 
 class SentencePair(_message.Message):
-    __slots__ = ("source", "target", "source_span", "target_span", "term_hits", "alignment", "score", "unconstrained_target", "cached")
+    __slots__ = ("source", "target", "source_span", "target_span", "term_hits", "alignment", "score", "unconstrained_target", "cached", "skipped_terms")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     SOURCE_SPAN_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,7 @@ class SentencePair(_message.Message):
     SCORE_FIELD_NUMBER: _ClassVar[int]
     UNCONSTRAINED_TARGET_FIELD_NUMBER: _ClassVar[int]
     CACHED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_TERMS_FIELD_NUMBER: _ClassVar[int]
     source: str
     target: str
     source_span: Span
@@ -83,7 +84,22 @@ class SentencePair(_message.Message):
     score: float
     unconstrained_target: str
     cached: bool
-    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., source_span: _Optional[_Union[Span, _Mapping]] = ..., target_span: _Optional[_Union[Span, _Mapping]] = ..., term_hits: _Optional[_Iterable[_Union[TermHit, _Mapping]]] = ..., alignment: _Optional[_Iterable[_Union[WordAlignment, _Mapping]]] = ..., score: _Optional[float] = ..., unconstrained_target: _Optional[str] = ..., cached: _Optional[bool] = ...) -> None: ...
+    skipped_terms: _containers.RepeatedCompositeFieldContainer[SkippedTerm]
+    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., source_span: _Optional[_Union[Span, _Mapping]] = ..., target_span: _Optional[_Union[Span, _Mapping]] = ..., term_hits: _Optional[_Iterable[_Union[TermHit, _Mapping]]] = ..., alignment: _Optional[_Iterable[_Union[WordAlignment, _Mapping]]] = ..., score: _Optional[float] = ..., unconstrained_target: _Optional[str] = ..., cached: _Optional[bool] = ..., skipped_terms: _Optional[_Iterable[_Union[SkippedTerm, _Mapping]]] = ...) -> None: ...
+
+class SkippedTerm(_message.Message):
+    __slots__ = ("glossary", "source_term", "target_term", "source_span", "reason")
+    GLOSSARY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_TERM_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TERM_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_SPAN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    glossary: str
+    source_term: str
+    target_term: str
+    source_span: Span
+    reason: str
+    def __init__(self, glossary: _Optional[str] = ..., source_term: _Optional[str] = ..., target_term: _Optional[str] = ..., source_span: _Optional[_Union[Span, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class TermHit(_message.Message):
     __slots__ = ("glossary", "source_term", "target_term", "source_span", "target_span", "method")

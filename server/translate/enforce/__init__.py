@@ -3,16 +3,18 @@
 One sentence goes through rounds (:mod:`.rounds`): the renderings are injected inline into
 the source (:mod:`.draft` builds the injected source and the draft English); the model's
 output is checked, each rendering placed where the model copied it or at the target span
-aligned to its source term; what is still missing is re-decoded with a forced target
-prefix. :mod:`.repair` then tidies the draft around the renderings (duplicates, doubled
-edges, glued words).
+aligned to its source term, in that decode or in the plain one. :mod:`.repair` then tidies
+the English around the renderings (duplicates, doubled edges, glued words, "and", the
+article, the capital; :mod:`.english` holds the checks). Before any of it,
+:mod:`.ambiguity` decides which hits are the name and which are skipped (an adjective, an
+ordinary word, a term's context rule).
 """
 
+from tarjama.server.translate.enforce.ambiguity import plan_hits
 from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.enforce.rounds import (
     ALIGNED,
     INLINE,
-    PREFIX,
     EnforcedSentence,
     PlacedHit,
     SentenceEnforcer,
@@ -21,9 +23,9 @@ from tarjama.server.translate.enforce.rounds import (
 __all__ = [
     "ALIGNED",
     "INLINE",
-    "PREFIX",
     "EnforcedSentence",
     "HitPlan",
     "PlacedHit",
     "SentenceEnforcer",
+    "plan_hits",
 ]

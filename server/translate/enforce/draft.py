@@ -48,6 +48,8 @@ class HitPlan:
     particle: str  # the meaning-bearing proclitic letters (و ف ب ك ل), "" when none
     conjunction: str
     preposition: str
+    article: str = "none"  # the term's article rule: "the", "none" or "model"
+    ambiguous: bool = False  # the term is also an ordinary word (Term.ambiguous)
 
     @classmethod
     def from_match(cls, match: Match, offset: int) -> HitPlan:
@@ -68,6 +70,8 @@ class HitPlan:
             particle=conjunction + preposition,
             conjunction=conjunction,
             preposition=preposition,
+            article=match.term.article_rule,
+            ambiguous=match.term.ambiguous,
         )
 
 
@@ -90,10 +94,6 @@ class InjectedSource:
     text: str
     rendering_spans: tuple[tuple[int, int], ...]
     regions: tuple[_Region, ...]
-
-    @classmethod
-    def plain(cls, sentence: str) -> InjectedSource:
-        return cls(sentence, (), ())
 
     @classmethod
     def build(cls, sentence: str, hits: Sequence[HitPlan]) -> InjectedSource:

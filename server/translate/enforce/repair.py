@@ -3,18 +3,22 @@
 After the model calls, a rendering still unplaced is spliced in where it belongs; then
 what enforcement (or the model, copying an injected name) left wrong around the
 renderings is repaired: extra copies, a word doubled across a rendering's edge ("the the
-Kremlin"), a rendering glued to a neighbouring word. Every function edits a
+Kremlin"), a rendering glued to a neighbouring word, coordinated names stacked without
+their "and", the article, the capital at the sentence start. Every function edits a
 :class:`Draft`, whose spans stay exact.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
 
+from tarjama.server.translate.enforce import english
 from tarjama.server.translate.enforce.draft import (
     CLOSING,
+    CONJUNCTION_WORDS,
     WORD,
     Draft,
     HitPlan,
@@ -124,3 +128,63 @@ def _delete_word(draft: Draft, start: int, end: int) -> None:
     elif start > 0 and text[start - 1] == " ":
         start -= 1
     draft.replace(start, end, "")
+
+
+def join_stacked(draft: Draft, hits: Sequence[HitPlan]) -> None:
+    """ "Putin Assad" for «بوتين والأسد»: two renderings with nothing between them, the
+    second attached to و/ف in the Arabic, get the conjunction back."""
+    order = sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True)
+    for second, first in itertools.pairwise(order):
+        end, start = draft.placed[first][1], draft.placed[second][0]
+        if hits[second].conjunction and english.stacked(draft.text, end, start):
+            word = CONJUNCTION_WORDS[hits[second].conjunction][0]
+            draft.replace(end, start, f" {word} ")
+
+
+def fix_articles(draft: Draft, hits: Sequence[HitPlan], model_articles: dict[int, bool]) -> None:
+    """The article each hit's rule asks for: "the" in front of the rendering ("in the
+    Kremlin"), none ("Putin"), or as the model's plain translation wrote it. A determiner
+    or a possessive already there stays; a "the" is removed only where it belongs to the
+    rendering alone (not in "the Hezbollah fighters")."""
+    for index in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
+        rule = hits[index].article
+        wanted = model_articles.get(index) if rule == "model" else rule == "the"
+        if wanted is None or hits[index].target.split()[0].lower() in english.DETERMINERS:
+            continue  # no rule, or the rendering carries its own article
+        start, end = draft.placed[index]
+        text = draft.text
+        before = english.word_before(text, start)
+        if before is not None and before.group(1).lower() == "the":
+            earlier = english.word_before(text, before.start(1))
+            if earlier is not None and earlier.group(1).lower() == "the":  # "the the Kremlin"
+                draft.replace(earlier.start(1), before.start(1), "")
+                start, end = draft.placed[index]
+                text = draft.text
+                before = english.word_before(text, start)
+        if wanted and not english.has_article(text, start):
+            if before is not None and before.group(1)[0].isupper():
+                continue  # "Syrian Foreign Ministry", "Putin Kremlin": no room for "the"
+            draft.replace(start, start, "the ")
+        elif (
+            not wanted
+            and before is not None
+            and (before.group(1).lower(), before.group(2)) == ("the", " ")
+            and english.article_is_own(text, end)
+        ):
+            draft.replace(before.start(1), start, "")
+
+
+def capitalise_start(draft: Draft) -> None:
+    """The sentence starts with a capital, a rendering's first letter included."""
+    position = english.sentence_start(draft.text)
+    if position >= len(draft.text) or not draft.text[position].islower():
+        return
+    capital = draft.text[position].upper()
+    owner = next((h for h, span in draft.placed.items() if span[0] == position), None)
+    if owner is None:
+        if draft.free(position, position + 1):
+            draft.replace(position, position + 1, capital)
+        return
+    span = draft.placed.pop(owner)
+    draft.replace(position, position + 1, capital)
+    draft.placed[owner] = span

@@ -5,25 +5,40 @@ Methods, cheapest first (``TermHit.method``):
 
 * ``inline``: the source is sent with each term replaced by its English rendering
   (attached و/ف/ب/ل/ك kept as a separate Arabic word in front, so the model still
-  translates it), and the model copied the rendering.
+  translates it), and the model copied the rendering. A copy that only begins a longer
+  name ("Washington" in "Washington Post") is not a placement.
 * ``aligned``: the target words the alignment head links to the term are replaced by the
   rendering: in the decode of the injected source (a garbled copy, "Aman" for Amman), or
-  in the plain translation of the sentence when that places more renderings (the model's
-  own sentence with only the terms changed; words that already read as the rendering
-  stay). Also the last resort: a splice where the rendering belongs.
-* ``prefix``: the sentence is decoded again with a forced target prefix that ends in the
-  rendering, so the model continues the sentence after it.
+  in the plain translation of the sentence (the model's own sentence with only the terms
+  changed; words that already read as the rendering stay). Also the last resort: a splice
+  where the rendering belongs.
+
+Of the two drafts, the one that places more renderings with fewer defects around them
+(stacked renderings, absorbed names, Arabic left over; :mod:`.english`) is kept. Then
+:mod:`.repair` tidies the English around the renderings: duplicates, doubled edges, glued
+words, "and" between stacked coordinated names, the article each term's rule asks for, a
+capital at the sentence start.
+
+Forced target prefixes (a third method, re-decoding the sentence with a prefix ending in
+the rendering) were dropped: on the trained test model they placed 6.5% of the hits,
+their sentences scored chrF 74 against 78 for inline (41 against 81 before the plain
+translation became a base), and their serial rounds made the glossary cost 5.6 times a
+plain translation of the seed article. A splice at the aligned position does as well for
+those hits at no model call.
 
 :class:`SentenceEnforcer` holds the state of one sentence between model calls, so that the
 pipeline can batch each round across all the sentences of a document: the injected
-decode; the plain decode, for sentences with terms still unplaced; then forced prefixes.
+decode, then the plain decode for sentences with terms still unplaced or an article that
+follows the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tarjama.server.translate.enforce import english
 from tarjama.server.translate.enforce.draft import (
     Draft,
     HitPlan,
@@ -31,24 +46,24 @@ from tarjama.server.translate.enforce.draft import (
     before_final_punctuation,
     next_word_start,
     occurrences,
-    overlap,
-    particle_words,
     trim_function_words,
     trim_to_rendering,
     word_bounds,
 )
 from tarjama.server.translate.enforce.repair import (
+    capitalise_start,
+    fix_articles,
+    join_stacked,
     remove_doubled_edges,
     remove_duplicates,
     separate_glued,
     splice,
 )
 from tarjama.server.translate.engine import EncodedSource, EngineResult
-from tarjama.server.translate.tokens import Token, detokenize
+from tarjama.server.translate.tokens import Token
 
 INLINE = "inline"
 ALIGNED = "aligned"
-PREFIX = "prefix"
 
 # An aligned run longer than this many target tokens per rendering token swallows more
 # than the term: the alignment is not trustworthy there.
@@ -102,13 +117,6 @@ class _State:
     plain: bool = False  # the draft is the plain translation of the sentence
 
 
-@dataclass(frozen=True)
-class _PendingPrefix:
-    hit: int  # the hit whose rendering ends the prefix
-    kept: str  # the draft text kept in front of it
-    decoded: str  # the prefix as the translation will spell it
-
-
 class SentenceEnforcer:
     """Places the renderings of a sentence's hits, one model call at a time."""
 
@@ -118,10 +126,10 @@ class SentenceEnforcer:
         self.source = InjectedSource.build(sentence, self.hits)
         self.encoded: EncodedSource | None = None
         self._state = _State(Draft(""), self.source)
-        self._frozen = 0  # characters of the draft fixed by a forced prefix
-        self._pending: _PendingPrefix | None = None
-        self._prefix_failed = False
+        self._frozen = 0  # characters of the draft no edit may touch
         self._plain_seen = False
+        # hit -> whether the plain translation wrote "the" in front of the term's words
+        self._model_articles: dict[int, bool] = {}
 
     @property
     def model_input(self) -> str | EncodedSource:
@@ -133,77 +141,41 @@ class SentenceEnforcer:
 
     @property
     def wants_plain(self) -> bool:
-        """The injected decode left terms unplaced and the plain one has not been seen."""
-        return bool(self.unplaced) and not self._plain_seen and self._pending is None
+        """The injected decode left terms unplaced, or a term's article follows the model,
+        and the plain decode has not been seen."""
+        wanted = bool(self.unplaced) or any(hit.article == "model" for hit in self.hits)
+        return wanted and not self._plain_seen
 
     def accept(self, result: EngineResult) -> None:
         """Takes the model's translation of :attr:`model_input` (with attention)."""
         self.encoded = result.source
-        pending, self._pending = self._pending, None
-        if pending is None:
-            self._start_draft(result, {}, self.source)
-        elif not self._accept_prefixed(result, pending):
-            # Decoding stopped inside the prefix or SentencePiece lost the rendering: keep
-            # the previous draft; the final splice places what is left.
-            self._prefix_failed = True
-            return
+        self._start_draft(result, {}, self.source)
         self._place_copies(result, INLINE)
         self._place_aligned(result)
         self._reassign_stray_copies()
 
     def accept_plain(self, result: EngineResult) -> None:
-        """Takes the plain translation of the sentence (with attention). It becomes the
-        base when its words aligned to the terms place more renderings than the injected
-        decode did: the model's own sentence, with only the terms changed."""
+        """Takes the plain translation of the sentence (with attention): the model's own
+        articles, and the other base. The base with more renderings placed and fewer
+        defects around them is kept."""
         self._plain_seen = True
-        if not self.unplaced:
-            return
         injected = self._state
         self._start_draft(result, {}, InjectedSource.identity(self.sentence, self.hits))
         self._state.plain = True
         self._place_copies(result, ALIGNED)  # the model's own words already read right
         self._place_aligned(result)
-        if len(self._state.draft.placed) < len(injected.draft.placed):
+        draft = self._state.draft
+        for hit, (start, _) in draft.placed.items():
+            self._model_articles[hit] = english.has_article(draft.text, start)
+        # On a tie the injected draft wins when it placed everything (its copies are the
+        # model's reading of the rendering itself); else the plain one, whose words the
+        # splice then keeps.
+        injected_quality, plain_quality = _quality(injected), _quality(self._state)
+        if injected.draft.text and (
+            injected_quality > plain_quality
+            or (injected_quality == plain_quality and not self.unplaced)
+        ):
             self._state = injected
-
-    def _accept_prefixed(self, result: EngineResult, pending: _PendingPrefix) -> bool:
-        forced = pending.decoded
-        target = self.hits[pending.hit].target
-        if not (result.text.startswith(forced) and forced.endswith(target)):
-            return False
-        old = self._state.draft
-        carried = {h: span for h, span in old.placed.items() if span[1] <= len(pending.kept)}
-        methods = {h: self._state.methods[h] for h in carried}
-        if not forced.startswith(pending.kept):
-            # SentencePiece rewrote the kept text (spaces, control characters): find the
-            # renderings it carries again, in order.
-            kept_text, carried = forced[: len(forced) - len(target)], {}
-            for h in sorted(methods, key=lambda h: old.placed[h]):
-                for span in occurrences(kept_text, self.hits[h].target):
-                    if all(not overlap(span, other) for other in carried.values()):
-                        carried[h] = span
-                        break
-            methods = {h: m for h, m in methods.items() if h in carried}
-        carried[pending.hit] = (len(forced) - len(target), len(forced))
-        methods[pending.hit] = PREFIX
-        self._frozen = len(forced)
-        self._start_draft(result, carried, self.source)
-        self._state.methods = methods
-        return True
-
-    def prefix_request(self, encode_target: Callable[[str], list[str]]) -> list[str] | None:
-        """Target pieces forcing the next unplaced rendering, or None when none is left."""
-        unplaced = self.unplaced
-        if not unplaced or self._prefix_failed:
-            return None
-        hit = min(unplaced, key=lambda h: (self._state.draft.anchors[h], h))
-        kept = self._state.draft.text[: self._state.draft.anchors[hit]].rstrip()
-        particle = particle_words(self.hits[hit], kept)
-        pieces = encode_target(
-            " ".join(part for part in (kept, particle, self.hits[hit].target) if part)
-        )
-        self._pending = _PendingPrefix(hit, kept, detokenize(pieces)[0])
-        return pieces
 
     def finish(self) -> EnforcedSentence:
         """Splices what is still unplaced, removes duplicates; every rendering is present.
@@ -216,13 +188,17 @@ class SentenceEnforcer:
         remove_duplicates(draft, self.hits, self.sentence)
         remove_doubled_edges(draft, self.hits)
         separate_glued(draft, self.hits)
+        join_stacked(draft, self.hits)
+        fix_articles(draft, self.hits, self._model_articles)
+        capitalise_start(draft)
         placed = tuple(
             PlacedHit(hit, draft.placed[index], state.methods[index])
             for index, hit in enumerate(self.hits)
         )
+        opening = english.sentence_start(draft.text)
         for item in placed:
             start, end = item.span
-            if draft.text[start:end] != item.hit.target:
+            if not english.same_rendering(draft.text[start:end], item.hit.target, start == opening):
                 raise AssertionError(f"rendering {item.hit.target!r} lost at {item.span}")
         links = tuple(link for link in draft.links if draft.free(*link[1]))
         return EnforcedSentence(draft.text, state.score, placed, links)
@@ -248,12 +224,20 @@ class SentenceEnforcer:
             candidates = [
                 span
                 for span in occurrences(draft.text, self.hits[hit].target, self._frozen)
-                if draft.free(*span)
+                if draft.free(*span) and not self._absorbed(draft.text, span[1])
             ]
             if candidates:
                 best = max(candidates, key=lambda span: self._attending(result, span, sources))
                 draft.placed[hit] = best
                 self._state.methods[hit] = method
+
+    def _absorbed(self, text: str, end: int) -> bool:
+        """The copy ending at ``end`` only begins a longer name, unless what follows is
+        another rendering or the name goes on in the Arabic too."""
+        if not english.continues_name(text, end):
+            return False
+        rest = text[end:].lstrip(" -")
+        return not any(rest.startswith(hit.target) for hit in self.hits)
 
     @staticmethod
     def _attending(result: EngineResult, span: tuple[int, int], sources: set[int]) -> int:
@@ -350,6 +334,8 @@ class SentenceEnforcer:
         if trimmed is None:
             return None
         start, end = self._cover_stray_copies(*trimmed)
+        while self._absorbed(result.text, end):  # "Washington Post": the name goes on
+            end = word_bounds(result.text, end + 1, end + 2)[1]
         covered = sum(1 for token in tokens if token.start < end and start < token.end)
         return _Run(start, end, covered, len(cluster) / len(aligned))
 
@@ -397,6 +383,17 @@ class SentenceEnforcer:
             tokens[t].end for source, ts in targets.items() if source < before + 1 for t in ts
         ]
         return max(preceding, default=0)
+
+
+def _quality(state: _State) -> tuple[int, int]:
+    """(renderings placed, - defects next to them) of a draft: the higher, the better."""
+    draft = state.draft
+    spans = sorted(draft.placed.values())
+    defects = sum(1 for (_, end) in spans if english.continues_name(draft.text, end))
+    text = draft.text
+    defects += sum(1 for a, b in itertools.pairwise(spans) if english.stacked(text, a[1], b[0]))
+    defects += english.has_arabic(draft.text)
+    return len(draft.placed), -defects
 
 
 def _is_function_word(text: str, token: Token) -> bool:

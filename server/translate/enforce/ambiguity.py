@@ -1,0 +1,164 @@
+"""Whether a glossary hit is the name, or an ordinary word that is spelled like it.
+
+«تلقى النظام دعماً روسياً» is "Russian support", not Russia; «مصادر سورية» are "Syrian
+sources"; «صلاة المغرب» is the sunset prayer, not Morocco. Placing the rendering there
+damages the sentence, so such a hit is skipped and reported with its reason.
+
+Users' glossaries mark nothing, so the automatic evidence, read in the Arabic, comes first
+and holds for every term:
+
+* tanween («ـاً», «ـٌ», «ـٍ») on the word: names of places and people do not take it,
+  adverbs and indefinite adjectives do («روسياً»);
+* an indefinite nisba after an indefinite noun: a term ending in ـية with no article or
+  proclitic, right after a plural («مصادر»، «قوات») or a feminine noun («طائرة»), is the
+  adjective agreeing with it;
+* for terms marked ``ambiguous``: a definite nisba adjective right after the term
+  («القاعدة الروسية», the Russian base), which an ordinary noun takes and a name does not.
+
+Marks refine it: ``skip_when`` patterns («صلاة *»), ``apply_when`` patterns (the only
+contexts where the term is the name: «قرب *» for تدمر), and ``guard`` terms, which keep
+shorter terms off their words and place nothing. The model's own reading of the span (the
+plain translation says "Syrian" or "the base") is the enforcer's, in :mod:`.rounds`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tarjama.glossary.matcher import Match
+from tarjama.glossary.normalize import WORD, normalize_text
+from tarjama.results import SkippedTerm, Span
+from tarjama.server.translate.enforce.draft import HitPlan
+
+_TANWEEN = frozenset("\u064b\u064c\u064d")
+_ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f]+")
+# Particles and prepositions: the word after them is not an adjective agreeing with them.
+_PARTICLES = frozenset(
+    normalize_text(word)
+    for word in (
+        "في", "إلى", "من", "عن", "على", "مع", "بين", "حول", "قرب", "نحو", "عبر", "ضد", "بعد",
+        "قبل", "خلال", "لدى", "عند", "أن", "إن", "لأن", "كما", "حيث", "ثم", "أو", "لكن", "التي",
+        "الذي", "الذين", "هذه", "هذا", "تلك", "ذلك", "أيضا", "حتى", "منذ", "دون", "غير", "أمس",
+        "اليوم", "غدا", "قال", "قالت", "أكد", "أكدت", "زار", "زارت", "دعا", "دعت",
+    )
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A hit that is not applied: the words read as something other than the name."""
+
+    match: Match
+    reason: str
+
+
+def split_hits(sentence: str, matches: Sequence[Match]) -> tuple[list[Match], list[Skipped]]:
+    """The matches to enforce and those skipped (with the reason); guards are neither."""
+    applied: list[Match] = []
+    skipped: list[Skipped] = []
+    for match in matches:
+        if match.term.guard:
+            continue
+        reason = skip_reason(sentence, match)
+        if reason is None:
+            applied.append(match)
+        else:
+            skipped.append(Skipped(match, reason))
+    return applied, skipped
+
+
+def skip_reason(sentence: str, match: Match) -> str | None:
+    """Why the words of ``match`` are not the name, or None when nothing says so."""
+    term = match.term
+    word = sentence[match.term_start : match.term_end]
+    if _TANWEEN & set(word[-2:]):
+        return "tanween: an adverb or an indefinite adjective, not a name"
+    before = _words(sentence[: match.start])
+    after = _words(sentence[match.end :])
+    proclitic = normalize_text(match.proclitic)
+    if not proclitic and _is_indefinite_nisba(word) and before and _agrees(before[-1]):
+        return f"an adjective agreeing with «{_shown(sentence[: match.start], -1)}», not a name"
+    if term.ambiguous and after and _is_definite_nisba(after[0]):
+        return f"an ordinary noun described by «{_shown(sentence[match.end :], 0)}», not a name"
+    context = _context(before, proclitic, after)
+    for pattern in term.skip_when:
+        if _pattern(pattern).search(context):
+            return f"context rule {pattern!r}"
+    if term.apply_when and not any(_pattern(p).search(context) for p in term.apply_when):
+        return "no apply_when context: " + ", ".join(repr(p) for p in term.apply_when)
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(normalize_text(text))
+
+
+def _shown(text: str, index: int) -> str:
+    """A neighbouring word as the sentence writes it, for a reason's message."""
+    return text.split()[index].strip("«»\"'()،,.:؛")
+
+
+def _is_indefinite_nisba(word: str) -> bool:
+    normalized = normalize_text(word)
+    return normalized.endswith("يه") and not normalized.startswith("ال")
+
+
+def _is_definite_nisba(word: str) -> bool:
+    return word.startswith("ال") and (word.endswith("يه") or word.endswith("ي")) and len(word) > 4
+
+
+def _agrees(word: str) -> bool:
+    """An indefinite noun an adjective can follow: a sound plural, a feminine noun, or a
+    broken plural of the common مفاعل / مفاعيل shapes."""
+    if word.startswith("ال") or word in _PARTICLES or not _ARABIC_WORD.fullmatch(word):
+        return False
+    if word.endswith(("ات", "ون", "ين", "ه")) and len(word) > 3:
+        return True
+    return len(word) in (5, 6) and word[2] == "ا" and word[0] == "م"
+
+
+def _context(before: list[str], proclitic: str, after: list[str]) -> str:
+    """The sentence as patterns see it: normalised words, the term as ``proclitic*``."""
+    return " ".join((*before, proclitic + "*", *after))
+
+
+@lru_cache(maxsize=1024)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """«صلاة *» → the word before is صلاه; «ب*» → ب attached; «...» → any words."""
+    parts = []
+    for token in pattern.split():
+        if token == "...":
+            parts.append(r"(?:\S+ )*?")
+            continue
+        if "*" in token:
+            prefix = normalize_text(token.replace("*", ""))
+            parts.append(re.escape(prefix) + r"\*" if prefix else r"\S*\*")
+        else:
+            parts.append(re.escape(normalize_text(token)))
+        parts.append(" ")
+    body = "".join(parts).rstrip(" ")
+    return re.compile(rf"(?:^| ){body}(?: |$)")
+
+
+def plan_hits(
+    sentence: str, matches: Sequence[Match], exclude_clitics: bool
+) -> tuple[tuple[HitPlan, ...], tuple[SkippedTerm, ...]]:
+    """The hits to enforce in ``sentence`` and the skipped terms to report (spans relative
+    to the sentence; without the proclitics when ``exclude_clitics``)."""
+    applied, skipped = split_hits(sentence, matches)
+    reported = tuple(
+        SkippedTerm(
+            glossary=skip.match.glossary,
+            source_term=skip.match.source_form,
+            target_term=skip.match.target,
+            source_span=Span(
+                skip.match.term_start if exclude_clitics else skip.match.start, skip.match.end
+            ),
+            reason=skip.reason,
+        )
+        for skip in skipped
+    )
+    return tuple(HitPlan.from_match(match, 0) for match in applied), reported
