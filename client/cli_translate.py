@@ -1,12 +1,12 @@
 """`tarjama translate`: Arabic files, folders or standard input to English, via the server.
 
-Inputs are files, folders (every ``*.txt`` directly inside) or ``-`` for standard input
-(the default when input is piped). Output goes to standard output, or with --output to a
-file (one input) or a folder (one output per input, named ``<stem>.en.<ext>``).
-
-A problem with one input (unreadable, empty, rejected by the server) is reported and the
-others are still translated; the exit status is then 1. Problems that would fail every
-input (server unreachable, unknown glossary, token needed) stop at once.
+Several documents are translated concurrently (``--jobs`` in flight), so the server can
+batch sentences across them; each document of any length goes through
+:meth:`Translator.translate_document`. Output order and file names do not depend on
+which document finishes first (see :mod:`tarjama.client.cli_inputs` for where output
+goes). A problem with one input (unreadable, empty, rejected by the server) is reported
+and the others are still translated; the exit status is then 1. Problems that would fail
+every input (server unreachable, token needed) stop at once.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any, TextIO
 
-from google.protobuf import json_format
-
+from tarjama.client.calls import TranslateOptions
 from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from tarjama.client.cli_connect import (
     add_connection_options,
@@ -28,18 +31,29 @@ from tarjama.client.cli_connect import (
     connect,
     wait_until_serving,
 )
-from tarjama.client.errors import Busy, DeadlineExceeded, InvalidRequest, TarjamaError
-from tarjama.client.html_report import render_html
+from tarjama.client.cli_inputs import (
+    Document,
+    InputError,
+    Job,
+    plan_jobs,
+    read_document,
+    read_jsonl,
+)
+from tarjama.client.cli_output import Output, response_dict
+from tarjama.client.cli_progress import JobProgress
+from tarjama.client.errors import Busy, NotFound, ServerUnavailable, TarjamaError, Unauthenticated
 from tarjama.client.translator import Translator
 from tarjama.glossary import Term, contains_arabic_letter, validate_terms
 from tarjama.results import Translation
-from tarjama.wire import translation_to_proto
+from tarjama.server.translate.segment import segment
 
 FORMATS = ("text", "json", "tsv", "html")
-SUFFIXES = {"text": ".en.txt", "json": ".json", "tsv": ".tsv", "html": ".html"}
-STDIN = "-"
-MAX_REQUEST_ID = 128
 BUSY_RETRIES = 3
+DEFAULT_JOBS = 4
+# Errors about the whole run rather than one document: they stop it. An unknown glossary
+# named on the command line fails every file alike; in JSON Lines each line names its own.
+FATAL = (ServerUnavailable, Unauthenticated, Busy)
+FATAL_FOR_FILES = (*FATAL, NotFound)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="translate Arabic files, folders or standard input into English",
         description=(
             "Translate Arabic text with the tarjama server. INPUT is a UTF-8 file, a folder "
-            "(every .txt in it) or - for standard input (the default when input is piped)."
+            "(every .txt in it and below) or - for standard input (the default when input "
+            "is piped). Documents of any length are sent in pieces under the server's limits."
         ),
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="file, folder, or -")
@@ -82,61 +97,254 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "inputs); tsv: sentence pairs; html: a side-by-side page",
     )
     parser.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='inputs are JSON Lines, one document per line: {"id": …, "text": …} with '
+        'optional "glossaries" and "options"; one response per line out, with its id, '
+        'or {"id": …, "error": {…}} for a line that failed',
+    )
+    parser.add_argument(
         "--alignment", action="store_true", help="include word alignments (json, html)"
     )
     parser.add_argument("--beam", type=int, default=0, metavar="N", help="beam width (1-16)")
     parser.add_argument(
-        "--output", "-o", type=Path, metavar="PATH", help="output file, or folder for several"
+        "--output",
+        "--out",
+        "-o",
+        type=Path,
+        metavar="PATH",
+        help="output file, or folder for several inputs (mirrors the input folders)",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"documents translated at the same time (default {DEFAULT_JOBS})",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress display and no summary"
     )
     add_connection_options(parser)
     add_wait_option(parser)
     parser.set_defaults(func=run_translate)
 
 
-class InputError(CliError):
-    """A problem with one input alone: reported, and the other inputs still translated."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input and where its translation goes (None: standard output)."""
-
-    name: str  # as the person wrote it; also the request id
-    path: Path | None  # None: standard input
-    output: Path | None
-
-
 def run_translate(args: argparse.Namespace) -> int:
     terms = parse_terms(args.term)
     if not 0 <= args.beam <= 16:
         raise CliError(f"--beam {args.beam} is out of range: use 1 to 16", EXIT_USAGE)
-    jobs = plan_jobs(args.inputs, args.output, args.format)
-    output = Output(args.format, jobs)
-    several = len(jobs) > 1
-    progress = Progress(len(jobs)) if several and sys.stderr.isatty() else None
-    failures = 0
-    try:
-        with connect(args) as translator:
-            wait_until_serving(translator, args)
-            for number, job in enumerate(jobs, start=1):
-                if progress:
-                    progress.show(number, job.name)
-                try:
-                    text = read_input(job)
-                    translation = translate_one(translator, text, job, terms, args)
-                except InputError as error:
-                    failures += 1
-                    if progress:
-                        progress.clear()
-                    print(f"tarjama: error: {error}", file=sys.stderr)
-                    continue
-                output.write(job, text, translation)
-    finally:
-        if progress:
-            progress.clear()  # so an error message starts on a clean line
-    if failures and several:
-        print(f"tarjama: {failures} of {len(jobs)} inputs failed", file=sys.stderr)
+    if args.jobs < 1:
+        raise CliError(f"--jobs {args.jobs} is out of range: use 1 or more", EXIT_USAGE)
+    jobs = plan_jobs(args.inputs, args.output, args.format, jsonl=args.jsonl)
+    documents = _jsonl_documents(jobs) if args.jsonl else (_file_document(job) for job in jobs)
+    total = _count_lines(jobs) if args.jsonl else len(jobs)
+    progress = JobProgress(total, quiet=args.quiet)
+    write = JsonlWriter() if args.jsonl else FileWriter(Output(args.format, jobs))
+    with connect(args) as translator, ExitStack() as cleanup:
+        cleanup.callback(write.close)
+        wait_until_serving(translator, args)
+        translate = _translator(translator, terms, args, progress)
+        try:
+            failures = _run(documents, translate, write, progress, args)
+        except BaseException:
+            progress.finish(summary=False)  # the error says what happened
+            raise
+        progress.finish(summary=total > 1 or progress.interactive)
     return EXIT_FAILURE if failures else EXIT_OK
+
+
+Outcome = Translation | TarjamaError | InputError
+
+
+def _run(
+    documents: Iterator[Document | InputError],
+    translate: Callable[[Document], Translation],
+    write: Any,
+    progress: JobProgress,
+    args: argparse.Namespace,
+) -> int:
+    """Translates with ``args.jobs`` documents in flight, writing results in input order."""
+    failures = 0
+    pending: deque[tuple[Document | InputError, Future[Outcome]]] = deque()
+
+    def finish_oldest() -> None:
+        nonlocal failures
+        document, future = pending.popleft()
+        outcome = future.result()
+        if isinstance(outcome, FATAL if args.jsonl else FATAL_FOR_FILES):
+            raise cli_error(outcome, args)
+        if isinstance(outcome, Translation):
+            progress.document_done(outcome)
+            write(document, outcome)
+            return
+        failures += 1
+        progress.document_done(None)
+        if isinstance(document, Document) and args.jsonl:
+            write.error(document, outcome)
+            return
+        message = outcome if isinstance(outcome, CliError) else cli_error(outcome, args)
+        name = document.job.name if isinstance(document, Document) else ""
+        prefix = f"{name}: " if name and isinstance(outcome, TarjamaError) else ""
+        progress.print(f"tarjama: error: {prefix}{message}")
+
+    with ThreadPoolExecutor(args.jobs, thread_name_prefix="tarjama-translate") as pool:
+        try:
+            for document in documents:
+                pending.append((document, pool.submit(_outcome, translate, document)))
+                while len(pending) > 2 * args.jobs:
+                    finish_oldest()
+            while pending:
+                finish_oldest()
+        except BaseException:
+            for _, future in pending:
+                future.cancel()
+            raise
+    return failures
+
+
+def _outcome(
+    translate: Callable[[Document], Translation], document: Document | InputError
+) -> Outcome:
+    if isinstance(document, InputError):
+        return document
+    if document.error:
+        return InputError(document.error)
+    try:
+        return translate(document)
+    except (TarjamaError, InputError) as error:
+        return error
+
+
+def _translator(
+    translator: Translator, terms: tuple[Term, ...], args: argparse.Namespace, progress: JobProgress
+) -> Callable[[Document], Translation]:
+    def translate(document: Document) -> Translation:
+        progress.expect(len(segment(document.text)))
+        options = _options(document, args)
+        glossaries = args.glossary if document.glossaries is None else list(document.glossaries)
+        for attempt in range(BUSY_RETRIES + 1):
+            done = 0
+
+            def count(sentences: int) -> None:
+                nonlocal done
+                done += sentences
+                progress.sentences_done(sentences)
+
+            try:
+                return translator.translate_document(
+                    document.text,
+                    glossaries=glossaries,
+                    terms=terms,
+                    options=options,
+                    request_id=document.request_id,
+                    on_progress=count,
+                )
+            except Busy as error:
+                progress.sentences_done(-done)  # they will be translated again
+                if attempt == BUSY_RETRIES:
+                    raise
+                time.sleep((error.retry_after_ms or 1000) / 1000)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    return translate
+
+
+def _options(document: Document, args: argparse.Namespace) -> TranslateOptions:
+    fields: dict[str, Any] = {
+        "beam_size": args.beam,
+        "include_alignment": args.alignment,
+        "no_default_glossaries": args.no_default_glossaries,
+    }
+    unknown = set(document.options) - set(TranslateOptions.__dataclass_fields__)
+    if unknown:
+        raise InputError(
+            f"{document.request_id}: unknown option {sorted(unknown)[0]!r}: use the fields "
+            "of TranslateOptions (beam_size, include_alignment, …)"
+        )
+    return TranslateOptions(**(fields | document.options))
+
+
+def _file_document(job: Job) -> Document | InputError:
+    try:
+        return read_document(job)
+    except InputError as error:
+        return error
+
+
+def _jsonl_documents(jobs: list[Job]) -> Iterator[Document | InputError]:
+    for job in jobs:
+        try:
+            yield from read_jsonl(job)
+        except InputError as error:
+            yield error
+
+
+def _count_lines(jobs: list[Job]) -> int:
+    total = 0
+    for job in jobs:
+        if job.path is None:
+            return 0  # standard input is read once, as it comes: the total is not known
+        try:
+            with job.path.open("rb") as stream:
+                total += sum(1 for line in stream if line.strip())
+        except OSError:
+            continue  # reported when the file is read
+    return total
+
+
+class FileWriter:
+    """Each document's translation into its file, or standard output, in its format."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+
+    def __call__(self, document: Document, translation: Translation) -> None:
+        self.output.write(document.job, document.text, translation)
+
+    def close(self) -> None:
+        """Each file is written whole, and closed, as its translation arrives."""
+
+
+class JsonlWriter:
+    """One line per input line, into the job's output file or standard output."""
+
+    def __init__(self) -> None:
+        self._files: dict[Job, TextIO] = {}
+
+    def __call__(self, document: Document, translation: Translation) -> None:
+        self._line(document, {"id": document.request_id} | response_dict(translation))
+
+    def error(self, document: Document, error: Exception) -> None:
+        code = error.code.name if isinstance(error, TarjamaError) and error.code else ""
+        kind = code or ("INVALID_ARGUMENT" if isinstance(error, InputError) else "UNKNOWN")
+        message = error.details or error.message if isinstance(error, TarjamaError) else str(error)
+        self._line(
+            document, {"id": document.request_id, "error": {"code": kind, "message": message}}
+        )
+
+    def close(self) -> None:
+        for stream in self._files.values():
+            stream.close()
+
+    def _line(self, document: Document, record: dict[str, Any]) -> None:
+        stream = self._stream(document.job)
+        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        stream.flush()
+
+    def _stream(self, job: Job) -> TextIO:
+        if job.output is None:
+            return sys.stdout
+        if job not in self._files:
+            try:
+                job.output.parent.mkdir(parents=True, exist_ok=True)
+                self._files[job] = job.output.open("w", encoding="utf-8")
+            except OSError as error:
+                raise CliError(
+                    f"cannot write {job.output}: {error.strerror or error}", EXIT_USAGE
+                ) from error
+        return self._files[job]
 
 
 def parse_terms(arguments: list[str]) -> tuple[Term, ...]:
@@ -161,180 +369,3 @@ def parse_terms(arguments: list[str]) -> tuple[Term, ...]:
     if problems:
         raise CliError(f"bad {problems[0]}", EXIT_USAGE)
     return tuple(terms)
-
-
-def plan_jobs(inputs: list[str], output: Path | None, output_format: str) -> list[Job]:
-    """Expands folders, and decides where each input's translation is written."""
-    if not inputs:
-        if sys.stdin.isatty():
-            raise CliError(
-                "no input: give a file or folder, or pipe text in "
-                "(e.g. `tarjama translate < article.txt`)",
-                EXIT_USAGE,
-            )
-        inputs = [STDIN]
-    sources: list[tuple[str, Path | None]] = []
-    for argument in inputs:
-        path = None if argument == STDIN else Path(argument)
-        if path is not None and path.is_dir():
-            files = sorted(p for p in path.glob("*.txt") if p.is_file())
-            if not files:
-                raise CliError(f"folder {argument} has no .txt files to translate", EXIT_USAGE)
-            sources.extend((str(file), file) for file in files)
-        else:
-            sources.append((argument, path))
-    if [name for name, _ in sources].count(STDIN) > 1:
-        raise CliError("standard input (-) can be read only once", EXIT_USAGE)
-    several = len(sources) > 1 or any(Path(a).is_dir() for a in inputs if a != STDIN)
-    if output is None:
-        if output_format == "html" and len(sources) > 1:
-            raise CliError(
-                "--format html writes one page per input: pass --output FOLDER", EXIT_USAGE
-            )
-        return [Job(name, path, None) for name, path in sources]
-    if not several and not output.is_dir():
-        return [Job(sources[0][0], sources[0][1], output)]
-    if output.exists() and not output.is_dir():
-        raise CliError(f"--output {output} is a file: name a folder for several inputs", EXIT_USAGE)
-    jobs = []
-    seen: dict[Path, str] = {}
-    for name, path in sources:
-        target = output / ((path.stem if path else "stdin") + SUFFIXES[output_format])
-        if target in seen:
-            raise CliError(
-                f"{seen[target]} and {name} would both be written to {target}: "
-                "translate them in separate runs",
-                EXIT_USAGE,
-            )
-        seen[target] = name
-        jobs.append(Job(name, path, target))
-    return jobs
-
-
-def read_input(job: Job) -> str:
-    where = "standard input" if job.path is None else job.name
-    try:
-        data = sys.stdin.buffer.read() if job.path is None else job.path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read {where}: {error.strerror or error}") from error
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{where} is not valid UTF-8 (byte {error.start}): convert it to UTF-8 first"
-        ) from error
-    if not text.strip():
-        raise InputError(f"{where} is empty: nothing to translate")
-    return text
-
-
-def translate_one(
-    translator: Translator, text: str, job: Job, terms: tuple[Term, ...], args: argparse.Namespace
-) -> Translation:
-    """Translates one input; waits as asked and tries again while the server is busy."""
-    for attempt in range(BUSY_RETRIES + 1):
-        try:
-            return translator.translate(
-                text,
-                glossaries=args.glossary,
-                terms=terms,
-                beam_size=args.beam,
-                alignment=args.alignment,
-                no_default_glossaries=args.no_default_glossaries,
-                request_id=job.name[-MAX_REQUEST_ID:],
-            )
-        except Busy as error:
-            if attempt == BUSY_RETRIES:
-                raise cli_error(error, args) from error
-            time.sleep((error.retry_after_ms or 1000) / 1000)
-        except (InvalidRequest, DeadlineExceeded) as error:
-            # About this input alone: say which, and go on with the others.
-            raise InputError(f"{job.name}: {cli_error(error, args)}") from error
-        except TarjamaError as error:
-            raise cli_error(error, args) from error
-    raise AssertionError("unreachable: the loop returns or raises")
-
-
-class Output:
-    """Writes each translation in the chosen format, to its file or to standard output."""
-
-    def __init__(self, output_format: str, jobs: list[Job]) -> None:
-        self.format = output_format
-        # Several inputs sharing standard output need telling apart.
-        self.label_inputs = sum(job.output is None for job in jobs) > 1
-        self.stdout_header_done = False
-
-    def write(self, job: Job, text: str, translation: Translation) -> None:
-        if job.output is None:
-            sys.stdout.write(self.render(job, text, translation))
-            sys.stdout.flush()
-            return
-        content = self.render(job, text, translation)
-        try:
-            job.output.parent.mkdir(parents=True, exist_ok=True)
-            job.output.write_text(content, encoding="utf-8")
-        except OSError as error:
-            raise CliError(
-                f"cannot write {job.output}: {error.strerror or error}", EXIT_USAGE
-            ) from error
-
-    def render(self, job: Job, text: str, translation: Translation) -> str:
-        label = self.label_inputs and job.output is None
-        if self.format == "json":
-            return render_json(translation)
-        if self.format == "html":
-            return render_html(text, translation, title=job.path.name if job.path else "stdin")
-        if self.format == "tsv":
-            header = not (job.output is None and self.stdout_header_done)
-            self.stdout_header_done |= job.output is None
-            return render_tsv(translation, job.name if label else None, header=header)
-        heading = f"==> {job.name} <==\n" if label else ""
-        return heading + translation.translation.rstrip("\n") + "\n"
-
-
-def render_json(translation: Translation) -> str:
-    """The TranslateResponse in protobuf's JSON mapping, proto field names, one line."""
-    document = json_format.MessageToDict(
-        translation_to_proto(translation),
-        preserving_proto_field_name=True,
-        always_print_fields_with_no_presence=True,
-    )
-    return json.dumps(document, ensure_ascii=False) + "\n"
-
-
-def render_tsv(translation: Translation, file_label: str | None, *, header: bool) -> str:
-    """One row per sentence pair; a first column names the input when several share it."""
-    prefix = [] if file_label is None else [_cell(file_label)]
-    columns = (
-        ["sentence", "source", "target"]
-        if file_label is None
-        else ["file", "sentence", "source", "target"]
-    )
-    rows = [columns] if header else []
-    rows += [
-        [*prefix, str(number), _cell(pair.source), _cell(pair.target)]
-        for number, pair in enumerate(translation.sentences, start=1)
-    ]
-    return "".join("\t".join(row) + "\n" for row in rows)
-
-
-def _cell(value: str) -> str:
-    return " ".join(value.split())  # tabs and line breaks would break the columns
-
-
-class Progress:
-    """A one-line "[3/12] name" on a terminal's standard error, redrawn in place."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.width = 0
-
-    def show(self, number: int, name: str) -> None:
-        line = f"[{number}/{self.total}] translating {name}"
-        sys.stderr.write("\r" + line.ljust(self.width))
-        sys.stderr.flush()
-        self.width = len(line)
-
-    def clear(self) -> None:
-        sys.stderr.write("\r" + " " * self.width + "\r")
-        sys.stderr.flush()

@@ -38,7 +38,10 @@ class Piece:
 
 
 def plan_pieces(text: str, limits: Limits) -> list[Piece]:
-    """The requests ``text`` needs: one when it fits the limits, else pieces that do."""
+    """The requests ``text`` needs: one when it fits the limits, else pieces that do. A
+    server that states no limit (0) gets the whole text."""
+    if not (limits.max_characters and limits.max_sentences and limits.max_message_bytes):
+        return [Piece(0, len(text), 0)]
     # A code point is at most 4 bytes of UTF-8: a piece under this also fits the message.
     characters = min(limits.max_characters, limits.max_message_bytes // UTF8_MAX_BYTES)
     limits = replace(limits, max_characters=characters)

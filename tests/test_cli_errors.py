@@ -336,7 +336,8 @@ def test_busy_server(cli, fake: FakeServer, kerry_file: Path):
     run = cli("translate", str(kerry_file), "--server", fake.address)
 
     assert_one_line(run, EXIT_FAILURE, "is busy", "try again in 5 ms")
-    assert fake.script.calls == ["Translate"] * 4  # waited as asked, three times
+    translations = [call for call in fake.script.calls if call == "Translate"]
+    assert translations == ["Translate"] * 4  # waited as asked, three times
 
 
 def test_deadline(cli, fake: FakeServer, kerry_file: Path):
@@ -356,12 +357,13 @@ def test_unreadable_ca_file(cli, fake: FakeServer, kerry_file: Path, tmp_path: P
 
 
 def test_an_error_that_would_fail_every_input_stops_at_the_first(cli, fake, kerry_file: Path):
-    inputs = [str(kerry_file)] * 3
+    inputs = [str(kerry_file)] * 6
 
-    run = cli("translate", *inputs, "-g", "sports", "--server", fake.address)
+    run = cli("translate", *inputs, "-g", "sports", "--jobs", "1", "--server", fake.address)
 
     assert_one_line(run, EXIT_FAILURE, "sports")
-    assert fake.script.calls == ["Translate"]
+    # Stopped at the first answer: the next document may have started, no more.
+    assert 1 <= fake.script.calls.count("Translate") <= 2
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")

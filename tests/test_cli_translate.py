@@ -189,18 +189,27 @@ def test_no_default_glossaries(cli):
     assert json.loads(run.stdout)["glossaries"] == []
 
 
-def test_progress_line_on_a_terminal(cli, articles: Path):
+def test_progress_display_on_a_terminal_then_a_summary(cli, articles: Path):
     run = cli("translate", str(articles), "-o", str(articles / "out"), terminal=True)
 
-    assert "[1/3] translating" in run.stderr
-    assert "[3/3] translating" in run.stderr
-    assert run.stderr.endswith("\r")  # the line is wiped when done
+    assert "translating" in run.stderr and "documents" in run.stderr  # the live display
+    summary = run.stderr.splitlines()[-1]
+    assert "tarjama: 3 of 3 documents translated; " in summary
+    assert "sentences (0 from the cache)" in summary
 
 
-def test_no_progress_line_when_stderr_is_not_a_terminal(cli, articles: Path):
+def test_plain_summary_when_stderr_is_not_a_terminal(cli, articles: Path):
     run = cli("translate", str(articles), "-o", str(articles / "out"))
 
-    assert run.stderr == ""
+    [summary] = run.stderr.splitlines()
+    assert summary.startswith("tarjama: 3 of 3 documents translated; ")
+    assert "\x1b" not in run.stderr
+
+
+def test_quiet_says_nothing(cli, articles: Path):
+    run = cli("translate", str(articles), "-o", str(articles / "out"), "--quiet", terminal=True)
+
+    assert (run.exit_code, run.stderr) == (0, "")
 
 
 def test_one_bad_input_does_not_stop_the_others(cli, articles: Path, tmp_path: Path):
@@ -211,12 +220,58 @@ def test_one_bad_input_does_not_stop_the_others(cli, articles: Path, tmp_path: P
 
     assert run.exit_code == 1
     assert f"{articles / 'empty.txt'} is empty" in run.stderr
-    assert "1 of 4 inputs failed" in run.stderr
+    assert "3 of 4 documents translated, 1 failed" in run.stderr
     assert sorted(path.name for path in out.iterdir()) == [
         "kerry.en.txt",
         "lavrov.en.txt",
         "seed.en.txt",
     ]
+
+
+def test_a_folder_tree_is_mirrored_and_stdout_order_is_the_input_order(
+    cli, client: Translator, articles: Path, tmp_path: Path
+):
+    nested = articles / "2016" / "10"
+    nested.mkdir(parents=True)
+    (nested / "kerry.txt").write_text(KERRY, encoding="utf-8")
+    out = tmp_path / "out"
+
+    mirrored = cli("translate", str(articles), "--out", str(out), "--jobs", "3")
+    printed = cli("translate", str(articles), "--jobs", "3", "--quiet")
+
+    assert mirrored.exit_code == 0
+    assert (out / "2016" / "10" / "kerry.en.txt").read_text(encoding="utf-8") == (
+        client.translate(KERRY).translation + "\n"
+    )
+    names = [line[4:-4] for line in printed.stdout.splitlines() if line.startswith("==> ")]
+    assert names == sorted(str(path) for path in articles.rglob("*.txt"))
+
+
+def test_json_lines_keep_ids_and_report_errors_per_line(cli, client: Translator, tmp_path: Path):
+    lines = [
+        json.dumps({"id": "a-1", "text": KERRY}, ensure_ascii=False),
+        "not json",
+        json.dumps({"id": "a-3", "text": "   "}),
+        json.dumps({"id": "a-4", "text": KERRY, "glossaries": ["sports"]}, ensure_ascii=False),
+        json.dumps(
+            {"id": "a-5", "text": LAVROV, "options": {"include_alignment": True}},
+            ensure_ascii=False,
+        ),
+    ]
+    source = tmp_path / "batch.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    run = cli("translate", "--jsonl", str(source), "--quiet")
+
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.exit_code == 1  # some lines failed; the others were translated
+    assert [record["id"] for record in records] == ["a-1", f"{source}:2", "a-3", "a-4", "a-5"]
+    assert records[0]["translation"] == client.translate(KERRY).translation
+    assert records[1]["error"]["code"] == "INVALID_ARGUMENT"
+    assert "line 2 is not JSON" in records[1]["error"]["message"]
+    assert 'needs "text"' in records[2]["error"]["message"]
+    assert records[3]["error"]["code"] == "NOT_FOUND"
+    assert records[4]["translation"] == client.translate(LAVROV).translation
 
 
 # -- against the real server --------------------------------------------------------------
@@ -234,7 +289,7 @@ def test_live_folder_to_side_by_side_pages(
     out = tmp_path / "pages"
 
     run = run_cli(
-        ["translate", str(articles), "-f", "html", "-o", str(out), "--server", live],
+        ["translate", str(articles), "-f", "html", "-o", str(out), "--quiet", "--server", live],
         capsys,
         monkeypatch,
     )
