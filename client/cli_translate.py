@@ -39,6 +39,7 @@ from tarjama.client.cli_inputs import (
     read_document,
     read_jsonl,
 )
+from tarjama.client.cli_local import local_translator
 from tarjama.client.cli_output import Output, response_dict
 from tarjama.client.cli_progress import JobProgress
 from tarjama.client.errors import Busy, NotFound, ServerUnavailable, TarjamaError, Unauthenticated
@@ -126,6 +127,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display and no summary"
     )
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="no server: run the same pipeline in this process with an installed model",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="PATH|NAME",
+        help="with --local: the model (default: the model store's default)",
+    )
     add_connection_options(parser)
     add_wait_option(parser)
     parser.set_defaults(func=run_translate)
@@ -140,11 +151,17 @@ def run_translate(args: argparse.Namespace) -> int:
     jobs = plan_jobs(args.inputs, args.output, args.format, jsonl=args.jsonl)
     documents = _jsonl_documents(jobs) if args.jsonl else (_file_document(job) for job in jobs)
     total = _count_lines(jobs) if args.jsonl else len(jobs)
-    progress = JobProgress(total, quiet=args.quiet)
     write = JsonlWriter() if args.jsonl else FileWriter(Output(args.format, jobs))
-    with connect(args) as translator, ExitStack() as cleanup:
+    if args.model and not args.local:
+        raise CliError("--model goes with --local: a server serves its own model", EXIT_USAGE)
+    with ExitStack() as cleanup:
         cleanup.callback(write.close)
-        wait_until_serving(translator, args)
+        if args.local:
+            translator = cleanup.enter_context(local_translator(args))
+        else:
+            translator = cleanup.enter_context(connect(args))
+            wait_until_serving(translator, args)
+        progress = JobProgress(total, quiet=args.quiet)
         translate = _translator(translator, terms, args, progress)
         try:
             failures = _run(documents, translate, write, progress, args)

@@ -15,6 +15,8 @@ from google.protobuf import json_format
 
 from tarjama.client import Translator
 from tarjama.glossary import bundled_glossary_path, load_glossary
+from tarjama.server.serve.app import create_server
+from tarjama.server.serve.config import ServerConfig
 from tarjama.v1 import translator_pb2 as pb
 from tests.client_fakes import FakeServer, run_cli, start_fake_server
 from tests.live_server import live_server
@@ -322,3 +324,45 @@ def test_live_seed_article_as_json(
             target = hit["target_span"]
             assert document["translation"][target["start"] : target["end"]] == hit["target_term"]
     assert any(pair["alignment"] for pair in document["sentences"])
+
+
+def test_local_translates_in_process_as_the_server_does(
+    test_model_dir: Path, articles: Path, tmp_path: Path, capsys, monkeypatch
+):
+    home = tmp_path / "home"
+    monkeypatch.setenv("TARJAMA_HOME", str(home))
+    source = articles / "kerry.txt"
+
+    run = run_cli(
+        ["translate", "--local", "--model", str(test_model_dir), "-f", "json", str(source)],
+        capsys,
+        monkeypatch,
+    )
+
+    assert run.exit_code == 0, run.stderr
+    local = json.loads(run.stdout)
+    # `tarjama serve --model` with the same settings: the engine as the server loads it.
+    config = ServerConfig(home=home, host="127.0.0.1", port=0, model=str(test_model_dir))
+    server, port = create_server(config)
+    server.start()
+    try:
+        with Translator(f"127.0.0.1:{port}") as client:
+            served = client.translate(KERRY)
+    finally:
+        server.stop(None).wait()
+    assert local["translation"] == served.translation
+    assert [hit["target_term"] for hit in local["sentences"][0]["term_hits"]] == [
+        hit.target_term for hit in served.sentences[0].term_hits
+    ]
+
+
+def test_local_without_an_installed_model_says_what_to_do(
+    articles: Path, tmp_path: Path, capsys, monkeypatch
+):
+    monkeypatch.setenv("TARJAMA_HOME", str(tmp_path / "empty-home"))
+
+    run = run_cli(["translate", "--local", str(articles / "kerry.txt")], capsys, monkeypatch)
+
+    assert run.exit_code == 1
+    assert run.stderr.startswith("tarjama: error: --local: ")
+    assert "tarjama model" in run.stderr
