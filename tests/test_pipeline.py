@@ -403,3 +403,31 @@ def test_trained_model_translates_the_seed_article_with_every_hit(
     for pair in document.sentences:
         assert_once_per_hit(pair)
     assert document.translation.startswith("Russian President Vladimir Putin")
+
+
+@pytest.mark.parametrize("segmented_by_caller", [False, True])
+def test_a_name_wrapped_onto_the_next_line_is_one_hit_as_in_glossary_match(
+    translator: CountingTranslator, segmented_by_caller: bool
+) -> None:
+    names = Glossary(
+        "wrapped",
+        (Term(("جون كيري",), "John Kerry"), Term(("كيري",), "Kerry"), Term(("بوتين",), "Putin")),
+    )
+    matcher = Matcher([("wrapped", names)])
+    text = "التقى بوتين جون\nكيري في موسكو.\n\nوعاد كيري"
+    pipeline = Pipeline(model_name="random-tiny")
+    document = pipeline.translate(
+        text,
+        translator=translator,
+        matcher=matcher,
+        options=PLAIN,
+        sentences=pipeline.segment(text) if segmented_by_caller else None,
+    )
+    assert_exact_spans(text, document, PLAIN)
+    hits = [
+        (hit.source_span.start, hit.source_span.end, hit.target_term)
+        for pair in document.sentences
+        for hit in pair.term_hits
+    ]
+    assert hits == [(m.start, m.end, m.target) for m in matcher.find(text)]
+    assert [target for *_, target in hits] == ["Putin", "John Kerry", "Kerry"]

@@ -37,7 +37,7 @@ from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer,
 from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.engine import BatchTranslator, EncodedSource, EngineResult
 from tarjama.server.translate.options import PipelineOptions
-from tarjama.server.translate.segment import Sentence, segment
+from tarjama.server.translate.segment import Sentence, keeps_whole, segment
 from tarjama.server.translate.tokens import word_spans
 
 __all__ = [
@@ -100,8 +100,11 @@ class Pipeline:
     ) -> DocumentTranslation:
         """``sentences``: the text's segmentation when the caller made it already
         (:meth:`segment`), so a document is segmented once."""
-        if sentences is None:
-            sentences = self.segment(text)
+        # The whole text's hits stay whole, so each sentence has exactly the hits that
+        # `tarjama glossary match` finds in the text (a name wrapped onto the next line too).
+        document_hits = [(match.start, match.end) for match in matcher.find(text)]
+        if sentences is None or not keeps_whole(sentences, document_hits):
+            sentences = segment(text, max_chars=self.max_sentence_chars, keep=document_hits)
         results: list[tuple[SentenceResult, bool] | None] = []
         jobs: dict[Hashable, _Job] = {}
         waiting: list[tuple[int, Hashable]] = []  # (sentence index, job key)
