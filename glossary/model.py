@@ -27,6 +27,9 @@ SOURCE_LANGUAGE = "ar"
 TARGET_LANGUAGE = "en"
 MAX_TERM_BYTES = 1024  # per source form and per target, UTF-8
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# Parsing is ~20k terms per second per core: this bounds what one write can cost.
+MAX_TERMS = 100_000
+MAX_VERSION = 2**63 - 1  # versions travel as uint64; leave room to count up
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 
 # Bidi embeddings, overrides and isolates can make text display differently from what
@@ -120,7 +123,7 @@ def validate_glossary(
     elif not NAME_PATTERN.fullmatch(glossary.name):
         report(
             "name",
-            f"name {glossary.name!r} is not valid: use 1-64 lower-case letters, digits, "
+            f"name {_brief(glossary.name)} is not valid: use 1-64 lower-case letters, digits, "
             "'-' or '_', starting with a letter",
         )
     for key, actual, expected in (
@@ -128,14 +131,26 @@ def validate_glossary(
         ("target_language", glossary.target_language, TARGET_LANGUAGE),
     ):
         if actual != expected:
-            report(key, f"{key} must be {expected!r} (tarjama translates ar to en), not {actual!r}")
+            report(
+                key,
+                f"{key} must be {expected!r} (tarjama translates ar to en), not {_brief(actual)}",
+            )
     version = glossary.version
     if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int) or version < 1
+        isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION
     ):
-        report("version", f"version must be a positive integer, not {version!r}")
+        report(
+            "version",
+            f"version must be a positive integer, not {_brief(version)} (at most {MAX_VERSION})",
+        )
     if _has_control(glossary.description, allow_newlines=True):
         report("description", "description contains control characters: remove them")
+    if len(glossary.terms) > MAX_TERMS:
+        report(
+            "terms",
+            f"{len(glossary.terms)} terms is over the limit of {MAX_TERMS}: split the glossary",
+        )
+        return problems  # checking each of them would cost what the limit prevents
     problems.extend(validate_terms(glossary.terms, file))
     return problems
 
@@ -197,7 +212,7 @@ def _term_problems(term: Term) -> list[str]:
     else:
         messages.extend(_text_problems(f"target {_shorten(term.target)!r}", term.target))
     if term.kind not in KINDS:
-        messages.append(f"kind {term.kind!r} is not one of {', '.join(KINDS)}")
+        messages.append(f"kind {_brief(term.kind)} is not one of {', '.join(KINDS)}")
     if not isinstance(term.note, str) or _has_control(term.note, allow_newlines=True):
         messages.append("note must be text without control characters")
     if not isinstance(term.exact, bool):
@@ -228,6 +243,11 @@ def _text_problems(what: str, text: str) -> list[str]:
 
 def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _brief(value: object) -> str:
+    """`value` as messages quote it, bounded whatever its size."""
+    return _shorten(repr(value), 100)
 
 
 def _has_control(text: str, *, allow_newlines: bool) -> bool:

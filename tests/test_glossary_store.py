@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tarjama.glossary import Glossary, GlossaryError, Term, load_glossary
-from tarjama.server.stores import glossaries as glossary_store
+from tarjama.server.stores import glossary_disk
 from tarjama.server.stores.glossaries import (
     GlossaryStore,
     GlossaryVersion,
@@ -121,12 +121,13 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     def disk_full(source: str, destination: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(glossary_store.os, "replace", disk_full)
+    monkeypatch.setattr(glossary_disk.os, "replace", disk_full)
     with pytest.raises(OSError, match="No space left"):
         store.put(Glossary(name="syria", terms=(Term(("تدمر",), "Tadmur"),)))
     monkeypatch.undo()
     assert store.get("syria").version == 1
-    assert sorted(p.name for p in store.directory.iterdir()) == ["news.yaml", "syria.yaml"]
+    assert sorted(p.name for p in store.directory.glob("*.yaml")) == ["news.yaml", "syria.yaml"]
+    assert not list(store.directory.rglob("*.tmp"))
 
 
 def test_put_yaml_keeps_comments_and_errors_name_the_line(store: GlossaryStore) -> None:
@@ -232,7 +233,7 @@ def test_a_read_only_folder_refuses_writes_and_keeps_serving(
         raise PermissionError(13, "Permission denied")
 
     # chmod does not stop root, who runs CI containers: refuse at the system call instead.
-    monkeypatch.setattr(glossary_store.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(glossary_disk.tempfile, "mkstemp", refuse)
     with pytest.raises(ReadOnlyStoreError, match=r"glossary folder .* is read-only"):
         store.put(SYRIA)
     assert [stored.name for stored in store.list()] == ["news"]

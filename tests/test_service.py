@@ -20,7 +20,7 @@ import pytest
 from tarjama.glossary import Matcher, load_glossary
 from tarjama.server.serve.app import TarjamaServer, create_server
 from tarjama.server.serve.config import ServerConfig
-from tarjama.server.stores import glossaries as glossary_store
+from tarjama.server.stores import glossary_disk
 from tarjama.server.translate.engine import Engine, EngineOptions
 from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
 from tarjama.server.translate.segment import segment
@@ -422,7 +422,7 @@ def test_a_read_only_glossary_folder_is_permission_denied(
         raise PermissionError(13, "Permission denied")
 
     # chmod does not stop root, who runs CI containers: refuse at the system call instead.
-    monkeypatch.setattr(glossary_store.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(glossary_disk.tempfile, "mkstemp", refuse)
     code, details = status_of(
         lambda: running.stub.PutGlossary(pb.PutGlossaryRequest(yaml=SYRIA_YAML), metadata=AUTH)
     )
