@@ -8,10 +8,48 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 from collections.abc import Callable
 
+from tarjama.client.cli import EXIT_OK
+from tarjama.client.cli_connect import add_connection_options, cli_error, connect
+from tarjama.client.errors import TarjamaError
 from tarjama.server.stores.catalog import BASE_URL_ENV, DEFAULT_MODEL, KNOWN_MODELS
 from tarjama.server.stores.home import HOME_ENV
+
+
+def _info(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    with connect(args) as translator:
+        try:
+            info = translator.model_info()
+        except TarjamaError as error:
+            raise cli_error(error, args) from error
+    if args.json:
+        print(json.dumps(asdict(info), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    limits = info.limits
+    rows = [
+        ("model", f"{info.name} ({info.source_language} → {info.target_language})"),
+        ("architecture", info.architecture or "unknown"),
+        ("runs on", f"{info.device}, {info.compute_type}"),
+        ("default beam", str(info.default_beam_size)),
+        ("word alignment", "yes" if info.supports_alignment else "no"),
+        ("default glossaries", ", ".join(info.default_glossaries) or "none"),
+        ("source", info.source_url or "local import"),
+        ("server version", info.server_version),
+        (
+            "limits",
+            f"{limits.max_characters} characters, {limits.max_sentences} sentences, "
+            f"{limits.max_inline_terms} inline terms, beam ≤ {limits.max_beam_size}, "
+            f"messages ≤ {limits.max_message_bytes} bytes per request",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label.ljust(width)}  {value}")
+    return EXIT_OK
 
 
 def _command(name: str) -> Callable[[argparse.Namespace], int]:
@@ -63,7 +101,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importer.set_defaults(func=_command("import"))
 
     lister = commands.add_parser("list", help="show the installed models (* marks the default)")
+    lister.add_argument("--json", action="store_true", help="as a JSON list")
     lister.set_defaults(func=_command("list"))
+
+    info = commands.add_parser(
+        "info", help="what a running server serves: its model, defaults and request limits"
+    )
+    info.add_argument("--json", action="store_true", help="as a JSON object")
+    add_connection_options(info)
+    info.set_defaults(func=_info)
 
     verify = commands.add_parser(
         "verify", help="check an installed model's files against its manifest and load it"

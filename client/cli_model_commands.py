@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -125,6 +126,22 @@ def _import(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     store = _store()
     models = store.list_models()
+    if args.json:
+        records = [
+            {
+                "name": model.name,
+                "default": model.is_default,
+                "path": str(model.path),
+                "size_bytes": model.size_bytes,
+                "source_url": model.manifest.source_url,
+                "archive_sha256": model.manifest.archive_sha256,
+                "quantization": model.manifest.quantization,
+                "created": model.manifest.created,
+            }
+            for model in models
+        ]
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return EXIT_OK
     if not models:
         print(
             f"no models installed in {store.home}; run `tarjama model fetch`, or "
