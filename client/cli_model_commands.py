@@ -8,6 +8,17 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
 from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError
 from tarjama.server.stores.download import DownloadProgress
 from tarjama.server.stores.models import (
@@ -17,53 +28,64 @@ from tarjama.server.stores.models import (
 )
 
 MIB = 1024 * 1024
-BAR_WIDTH = 30
 PLAIN_STEP_PERCENT = 10  # without a terminal, one line per this much progress
 PLAIN_STEP_BYTES = 10 * MIB  # ... or per this many bytes when the size is unknown
 
 
 class ProgressPrinter:
-    """A download progress bar on a terminal; a line every 10 % on anything else."""
+    """A download bar (rich: size, speed, time left) on a terminal; a plain line every 10 %
+    on anything else. Steps (verifying, converting, installing) print as lines of their own."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.interactive = stream.isatty()
         self._last_mark = -1
         self._announced_resume = False
-        self._bar_drawn = False  # a bar line is open and needs a newline before more text
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
     def __call__(self, progress: DownloadProgress) -> None:
         if progress.resumed_from and not self._announced_resume:
             self._announced_resume = True
-            self._line(f"resuming at {progress.resumed_from / MIB:.1f} MiB")
+            self.line(f"resuming at {progress.resumed_from / MIB:.1f} MiB")
+        if self.interactive:
+            self._draw(progress)
+            return
         done = f"{progress.done / MIB:.1f}"
         if progress.total:
             percent = min(100, progress.done * 100 // progress.total)
-            filled = BAR_WIDTH * percent // 100
-            bar = "[" + "#" * filled + "-" * (BAR_WIDTH - filled) + "] "
             amount = f"{percent:3d}% {done} of {progress.total / MIB:.1f} MiB"
             mark = percent // PLAIN_STEP_PERCENT
         else:
-            bar = ""
             amount = f"{done} MiB"
             mark = progress.done // PLAIN_STEP_BYTES
-        if self.interactive:
-            self.stream.write(f"\r  {bar}{amount}")
-            self.stream.flush()
-            self._bar_drawn = True
-        elif mark != self._last_mark:
+        if mark != self._last_mark:
             self._last_mark = mark
-            self._line(f"downloaded {amount}")
+            self.line(f"downloaded {amount}")
 
-    def finish(self) -> None:
-        if self._bar_drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._bar_drawn = False
-
-    def _line(self, text: str) -> None:
+    def line(self, text: str) -> None:
         self.finish()
         print(text, file=self.stream, flush=True)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def _draw(self, progress: DownloadProgress) -> None:
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn("  downloading"),
+                BarColumn(),
+                DownloadColumn(binary_units=True),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream, force_terminal=True),
+            )
+            self._task = self._bar.add_task("", total=progress.total)
+            self._bar.start()
+        assert self._task is not None
+        self._bar.update(self._task, completed=progress.done, total=progress.total)
 
 
 def _store() -> ModelStore:
@@ -91,8 +113,7 @@ def fetch_with_progress(
     printer = ProgressPrinter(sys.stderr)
 
     def step(message: str) -> None:
-        printer.finish()
-        _step(message)
+        printer.line(f"{message} ...")
 
     try:
         return store.fetch(

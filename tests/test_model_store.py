@@ -634,17 +634,29 @@ class _Terminal(io.StringIO):
 
 
 @pytest.mark.parametrize(
-    ("total", "shown"),
-    [(4 * 1024 * 1024, r"\r  \[#{15}-{15}\]  50% 2\.0 of 4\.0 MiB"), (None, r"\r  2\.0 MiB")],
+    ("total", "shown"), [(4 * 1024 * 1024, r"2\.0/4\.0 MiB"), (None, r"2\.0/\? MiB")]
 )
-def test_progress_bar_on_a_terminal_redraws_one_line(total: int | None, shown: str) -> None:
+def test_progress_bar_on_a_terminal(total: int | None, shown: str) -> None:
     terminal = _Terminal()
     printer = ProgressPrinter(terminal)
 
     printer(DownloadProgress(2 * 1024 * 1024, total, 1024 * 1024))
-    printer.finish()
+    printer.line("converting ...")
 
-    lines = terminal.getvalue().split("\n")
-    assert lines[0] == "resuming at 1.0 MiB"
-    assert re.fullmatch(shown, lines[1])
-    assert lines[2] == ""
+    output = terminal.getvalue()
+    assert output.startswith("resuming at 1.0 MiB\n")
+    assert "downloading" in output and re.search(shown, output)
+    assert output.endswith("converting ...\n")  # a step after the bar, on its own line
+
+
+def test_progress_without_a_terminal_is_plain_lines() -> None:
+    stream = io.StringIO()
+    printer = ProgressPrinter(stream)
+
+    for done in range(0, 11):
+        printer(DownloadProgress(done * 1024 * 1024, 10 * 1024 * 1024, 0))
+
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "downloaded   0% 0.0 of 10.0 MiB"
+    assert lines[-1] == "downloaded 100% 10.0 of 10.0 MiB"
+    assert len(lines) == 11 and "\x1b" not in stream.getvalue()
