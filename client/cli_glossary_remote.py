@@ -80,7 +80,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows = [("NAME", "VERSION", "TERMS", "UPDATED", "DESCRIPTION")] + [
         (
             info.name,
-            str(info.version),
+            str(info.version) if info.version else "-",
             str(info.term_count),
             info.update_time.strftime("%Y-%m-%d %H:%M") if info.update_time else "-",
             info.description.splitlines()[0] if info.description else "",
@@ -91,6 +91,14 @@ def run_list(args: argparse.Namespace) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
         print("  ".join([*cells, row[4]]).rstrip())
+    for info in glossaries:
+        if info.load_error:
+            serving = f"version {info.version} serves" if info.version else "not served"
+            print(
+                f"tarjama: glossary {info.name}: the server's file does not load ({serving}): "
+                f"{info.load_error}",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 

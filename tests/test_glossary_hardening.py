@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+import grpc
 import pytest
 
 from tarjama.glossary import (
@@ -24,6 +25,10 @@ from tarjama.server.stores.glossaries import (
     UnknownGlossaryError,
     VersionConflictError,
 )
+from tarjama.v1 import translator_pb2 as pb
+from tarjama.v1 import translator_pb2_grpc as pb_grpc
+from tests.client_fakes import run_cli
+from tests.live_server import live_server
 
 SYRIA = Glossary(name="syria", terms=(Term(("تدمر",), "Palmyra", "place"),))
 TADMUR = Glossary(name="syria", terms=(Term(("تدمر",), "Tadmur", "place"),))
@@ -196,6 +201,46 @@ def test_a_file_changed_while_the_server_was_down_gets_a_new_version(store: Glos
     store.put(SYRIA)
     edit_on_disk(path, path.read_text(encoding="utf-8").replace("Palmyra", "Tadmur"))
     assert reopened(store).get("syria").version == 2
+
+
+def test_the_api_and_the_cli_say_which_glossary_does_not_load_and_a_restart_serves_it(
+    random_model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = tmp_path / "glossaries"
+    with live_server(random_model_dir, tmp_path, glossary_check_ms=0) as address:
+        news = folder / "news.yaml"
+        edit_on_disk(news, news.read_text(encoding="utf-8").replace("terms:", "terms: [", 1))
+        (folder / "syria.yaml").write_text(BROKEN, encoding="utf-8")
+        with grpc.insecure_channel(address) as channel:
+            stub = pb_grpc.TranslatorStub(channel)
+            listed = {g.name: g for g in stub.ListGlossaries(pb.ListGlossariesRequest()).glossaries}
+            fetched = stub.GetGlossary(pb.GetGlossaryRequest(name="news"))
+            with pytest.raises(grpc.RpcError) as missing:
+                stub.GetGlossary(pb.GetGlossaryRequest(name="syria"))
+        run = run_cli(["glossary", "list", "--server", address], capsys, monkeypatch)
+    assert (listed["news"].version, listed["syria"].version) == (1, 0)
+    assert listed["news"].load_error.startswith("news.yaml:")
+    assert listed["syria"].load_error.startswith("syria.yaml:5: YAML syntax error")
+    assert fetched.load_error == listed["news"].load_error and fetched.term_count > 300
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "its file does not load (syria.yaml:5:" in (missing.value.details() or "")
+    assert "glossary news: the server's file does not load (version 1 serves): news.yaml:" in (
+        run.stderr
+    )
+    assert "glossary syria: the server's file does not load (not served): syria.yaml:5" in (
+        run.stderr
+    )
+    # The default glossary is still broken: the server starts on its last good copy.
+    with (
+        live_server(random_model_dir, tmp_path, glossary_check_ms=0) as address,
+        grpc.insecure_channel(address) as channel,
+    ):
+        served = pb_grpc.TranslatorStub(channel).GetGlossary(pb.GetGlossaryRequest(name="news"))
+    assert (served.version, served.term_count) == (1, fetched.term_count)
+    assert served.load_error == fetched.load_error
 
 
 # -- 4. YAML bombs and messages bounded in size --------------------------------------------

@@ -127,6 +127,9 @@ class GlossaryInfo:
     update_time: datetime | None
     source_language: str = "ar"
     target_language: str = "en"
+    # Why the server's file of this glossary does not load; then `version` is the last good
+    # version, still serving, or 0 when none ever loaded (not served).
+    load_error: str = ""
 
 
 @dataclass(frozen=True)

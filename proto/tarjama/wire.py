@@ -203,6 +203,7 @@ def glossary_info_from_proto(message: pb.Glossary) -> GlossaryInfo:
         ),
         source_language=message.source_language or "ar",
         target_language=message.target_language or "en",
+        load_error=message.load_error,
     )
 
 

@@ -54,6 +54,7 @@ def glossary_to_proto(stored: StoredGlossary, *, with_terms: bool) -> pb.Glossar
     message = wire.glossary_to_proto(stored.glossary, with_terms=with_terms)
     message.version = stored.version
     message.update_time.FromDatetime(stored.update_time)
+    message.load_error = stored.load_error
     return message
 
 

@@ -123,10 +123,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
 
     def ListGlossaries(self, request: pb.ListGlossariesRequest, context: Any) -> Any:
         def work() -> pb.ListGlossariesResponse:
-            stored = self._ready().glossaries.list()
-            return pb.ListGlossariesResponse(
-                glossaries=[glossary_to_proto(s, with_terms=False) for s in stored]
-            )
+            store = self._ready().glossaries
+            listed = [glossary_to_proto(s, with_terms=False) for s in store.list()]
+            # Files that never loaded are listed too, so that whoever broke one sees why.
+            listed += [pb.Glossary(name=n, load_error=why) for n, why in store.broken()]
+            return pb.ListGlossariesResponse(glossaries=sorted(listed, key=lambda g: g.name))
 
         return self._call(RequestRecord("ListGlossaries"), context, work)
 

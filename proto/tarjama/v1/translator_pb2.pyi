@@ -140,7 +140,7 @@ class Term(_message.Message):
     def __init__(self, source: _Optional[_Iterable[str]] = ..., target: _Optional[str] = ..., kind: _Optional[str] = ..., note: _Optional[str] = ..., exact: _Optional[bool] = ...) -> None: ...
 
 class Glossary(_message.Message):
-    __slots__ = ("name", "version", "description", "source_language", "target_language", "terms", "term_count", "update_time")
+    __slots__ = ("name", "version", "description", "source_language", "target_language", "terms", "term_count", "update_time", "load_error")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -149,6 +149,7 @@ class Glossary(_message.Message):
     TERMS_FIELD_NUMBER: _ClassVar[int]
     TERM_COUNT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     description: str
@@ -157,7 +158,8 @@ class Glossary(_message.Message):
     terms: _containers.RepeatedCompositeFieldContainer[Term]
     term_count: int
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., source_language: _Optional[str] = ..., target_language: _Optional[str] = ..., terms: _Optional[_Iterable[_Union[Term, _Mapping]]] = ..., term_count: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    load_error: str
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., description: _Optional[str] = ..., source_language: _Optional[str] = ..., target_language: _Optional[str] = ..., terms: _Optional[_Iterable[_Union[Term, _Mapping]]] = ..., term_count: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., load_error: _Optional[str] = ...) -> None: ...
 
 class GlossaryRef(_message.Message):
     __slots__ = ("name", "version")

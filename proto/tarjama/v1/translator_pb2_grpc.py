@@ -98,14 +98,16 @@ class TranslatorServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListGlossaries(self, request, context):
-        """Lists the glossaries the server holds, without their terms (term_count is set).
+        """Lists the glossaries the server holds, without their terms (term_count is set), and
+        any whose file does not load (load_error).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetGlossary(self, request, context):
-        """Returns one glossary with all its terms. Errors: NOT_FOUND.
+        """Returns one glossary with all its terms. Errors: NOT_FOUND (for a glossary whose file
+        never loaded, the message says why).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
