@@ -127,7 +127,8 @@ class TranslatorService(pb_grpc.TranslatorServicer):
             listed = [glossary_to_proto(s, with_terms=False) for s in store.list()]
             # Files that never loaded are listed too, so that whoever broke one sees why.
             listed += [pb.Glossary(name=n, load_error=why) for n, why in store.broken()]
-            return pb.ListGlossariesResponse(glossaries=sorted(listed, key=lambda g: g.name))
+            listed.sort(key=lambda glossary: glossary.name)
+            return pb.ListGlossariesResponse(glossaries=listed)
 
         return self._call(RequestRecord("ListGlossaries"), context, work)
 
