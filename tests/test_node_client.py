@@ -73,3 +73,33 @@ def test_node_reports_an_unreachable_server():
 
     assert run.returncode == 3
     assert run.stderr.startswith("translate.js: UNAVAILABLE: ")
+
+
+def test_node_help_prints_usage():
+    run = run_example("--help")
+
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith("usage: node translate.js [FILE|-]")
+
+
+def test_node_missing_file_is_one_line(tmp_path: Path):
+    run = run_example(str(tmp_path / "missing.txt"))
+
+    assert run.returncode == 1
+    assert run.stderr == f"translate.js: cannot read {tmp_path / 'missing.txt'}: no such file\n"
+
+
+def test_node_reads_standard_input(live: str):
+    assert NODE is not None
+    text = "قال لافروف إن المحادثات مع كيري كانت مفيدة."
+    run = subprocess.run(
+        [NODE, str(EXAMPLE / "translate.js"), "-", "--server", live],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=EXAMPLE,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert f"[1] {text}" in run.stdout.splitlines()

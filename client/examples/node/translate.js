@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Translates an Arabic article with a tarjama server and prints its sentence pairs.
 //
-//   node translate.js [FILE] [--server HOST:PORT] [--glossary NAME]...
+//   node translate.js [FILE|-] [--server HOST:PORT] [--glossary NAME]... [--help]
 //
-// FILE defaults to the repository's seed article; the server to $TARJAMA_SERVER or
-// localhost:50051. The client is built at run time from proto/tarjama/v1/translator.proto
+// FILE defaults to the repository's seed article ("-" reads standard input); the server to
+// $TARJAMA_SERVER or localhost:50051. The client is built at run time from proto/tarjama/v1/translator.proto
 // with @grpc/proto-loader: no generated code to keep in step with the contract.
 "use strict";
 
@@ -17,17 +17,25 @@ const REPOSITORY = path.resolve(__dirname, "..", "..", "..");
 const PROTO_ROOT = path.join(REPOSITORY, "proto");
 const SEED_ARTICLE = path.join(REPOSITORY, "seeds", "000_5cb57f188978d242.txt");
 const DEADLINE_SECONDS = 120;
+const USAGE = "usage: node translate.js [FILE|-] [--server HOST:PORT] [--glossary NAME]... [--help]";
+
+class UsageError extends Error {}
 
 function parseArguments(argv) {
   const options = { file: SEED_ARTICLE, server: process.env.TARJAMA_SERVER || "localhost:50051", glossaries: [] };
   for (let i = 0; i < argv.length; i += 1) {
     const argument = argv[i];
-    if (argument === "--server") {
-      options.server = argv[++i];
-    } else if (argument === "--glossary") {
-      options.glossaries.push(argv[++i]);
+    if (argument === "--help" || argument === "-h") {
+      options.help = true;
+    } else if (argument === "--server" || argument === "--glossary") {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith("--")) {
+        throw new UsageError(`${argument} needs a value: ${USAGE}`);
+      }
+      if (argument === "--server") options.server = value;
+      else options.glossaries.push(value);
     } else if (argument.startsWith("--")) {
-      throw new Error(`unknown option ${argument}: use [FILE] [--server HOST:PORT] [--glossary NAME]`);
+      throw new UsageError(`unknown option ${argument}: ${USAGE}`);
     } else {
       options.file = argument;
     }
@@ -66,7 +74,19 @@ function main() {
     console.error(`translate.js: ${error.message}`);
     return Promise.resolve(2);
   }
-  const text = fs.readFileSync(options.file, "utf8");
+  if (options.help) {
+    console.log(USAGE);
+    console.log("Translates an Arabic article with a tarjama server and prints its sentence pairs.");
+    return Promise.resolve(0);
+  }
+  let text;
+  try {
+    text = fs.readFileSync(options.file === "-" ? 0 : options.file, "utf8");
+  } catch (error) {
+    const where = options.file === "-" ? "standard input" : options.file;
+    console.error(`translate.js: cannot read ${where}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+    return Promise.resolve(1);
+  }
   const client = loadTranslatorClient(options.server);
   const deadline = new Date(Date.now() + DEADLINE_SECONDS * 1000);
   const request = { text, glossaries: options.glossaries, request_id: "node-example" };
