@@ -243,6 +243,23 @@ def test_the_api_and_the_cli_say_which_glossary_does_not_load_and_a_restart_serv
     assert served.load_error == fetched.load_error
 
 
+def test_a_version_that_could_not_be_written_into_the_file_survives_a_restart(
+    store: GlossaryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = store.directory / "syria.yaml"
+    store.put(SYRIA)
+    with monkeypatch.context() as patched:  # the file is someone else's: it stays as edited
+        patched.setattr(GlossaryStore, "_write", lambda self, path, text: _refuse())
+        edit_on_disk(path, path.read_text(encoding="utf-8").replace("Palmyra", "Tadmur"))
+        assert store.get("syria").version == 2
+    assert load_glossary(path).version == 1
+    assert reopened(store).get("syria").version == 2
+
+
+def _refuse() -> None:
+    raise PermissionError(13, "Permission denied")
+
+
 # -- 4. YAML bombs and messages bounded in size --------------------------------------------
 
 

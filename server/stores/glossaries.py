@@ -362,7 +362,9 @@ class GlossaryStore:
             previous = self._load_copy(name, copy)
         floor = max(self._marks.get(name, 0), previous.version if previous else 0)
         stated = glossary.version or 1
-        if copy == text or stated > floor:
+        if copy == text:  # the file as last served, whose version may not be in it
+            version = max(stated, self._marks.get(name, 0))
+        elif stated > floor:
             version = stated
         elif previous is not None and _same_terms(glossary, previous.glossary):
             with self._lock:  # only touched: the loaded version and its matchers stay
