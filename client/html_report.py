@@ -1,9 +1,11 @@
 """A translated document as one self-contained HTML page, sentence pairs side by side.
 
 English on the left, Arabic on the right (``dir="rtl"``, ``lang="ar"``); glossary terms
-are highlighted in both, and hovering a sentence or a term highlights its counterpart
-(inline CSS and JS from html_report.html; no external resources). Every piece of text
-from the document or the server is escaped.
+are highlighted in both, and hovering a sentence or a term highlights its counterpart.
+With word alignments in the translation (``--alignment``), hovering a word highlights the
+words aligned to it. A term found but not applied (skipped, with its reason) is marked in
+the Arabic with a dashed underline. Inline CSS and JS from html_report.html, no external
+resources; every piece of text from the document or the server is escaped.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ class _Mark:
     end: int
     term_ids: tuple[str, ...]
     tooltip: str
+    css_class: str = "term"
+
+
+@dataclass(frozen=True)
+class _Word:
+    """A word of one sentence that alignment links (``link_ids``) join to the other side."""
+
+    start: int
+    end: int
+    link_ids: tuple[str, ...]
 
 
 def render_html(source_text: str, translation: Translation, *, title: str) -> str:
@@ -69,8 +81,9 @@ def _pair_html(index: int, pair: SentencePair) -> str:
     copied = pair.score == 0 and pair.source == pair.target
     classes = "pair copied" if copied else "pair"
     tooltip = "copied through: nothing to translate" if copied else f"score {pair.score:.2f}"
-    english = _highlight(pair.target, target_marks)
-    arabic = _highlight(pair.source, source_marks)
+    source_words, target_words = _aligned_words(index, pair)
+    english = _highlight(pair.target, target_marks, target_words)
+    arabic = _highlight(pair.source, source_marks, source_words)
     return (
         f'    <div class="{classes}" data-pair="{index}" title="{escape(tooltip)}">\n'
         f'      <p class="en" lang="en" dir="ltr">{english}</p>\n'
@@ -94,7 +107,50 @@ def _marks(index: int, pair: SentencePair) -> tuple[list[_Mark], list[_Mark]]:
             spans.setdefault((span.start - offset, span.end - offset), []).append(
                 (term_id, tooltip)
             )
-    return _non_overlapping(source, len(pair.source)), _non_overlapping(target, len(pair.target))
+    skipped = [
+        _Mark(
+            hit.source_span.start - pair.source_span.start,
+            hit.source_span.end - pair.source_span.start,
+            (),
+            f"{hit.glossary or 'inline term'}: {hit.source_term} → {hit.target_term} "
+            f"not applied: {hit.reason}",
+            "skipped",
+        )
+        for hit in pair.skipped_terms
+    ]
+    source_marks = _non_overlapping(source, len(pair.source))
+    for mark in skipped:
+        inside = 0 <= mark.start < mark.end <= len(pair.source)
+        if inside and not any(_overlaps(mark, other) for other in source_marks):
+            source_marks.append(mark)
+    source_marks.sort(key=lambda mark: mark.start)
+    return source_marks, _non_overlapping(target, len(pair.target))
+
+
+def _overlaps(a: _Mark | _Word, b: _Mark | _Word) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _aligned_words(index: int, pair: SentencePair) -> tuple[list[_Word], list[_Word]]:
+    """The words of each side with the ids of the alignment links that join them."""
+    source: dict[tuple[int, int], list[str]] = {}
+    target: dict[tuple[int, int], list[str]] = {}
+    for number, link in enumerate(pair.alignment):
+        link_id = f"a{index}-{number}"
+        for words, span, offset in (
+            (source, link.source, pair.source_span.start),
+            (target, link.target, pair.target_span.start),
+        ):
+            words.setdefault((span.start - offset, span.end - offset), []).append(link_id)
+    return _words(source, len(pair.source)), _words(target, len(pair.target))
+
+
+def _words(spans: dict[tuple[int, int], list[str]], length: int) -> list[_Word]:
+    words: list[_Word] = []
+    for (start, end), ids in sorted(spans.items()):
+        if 0 <= start < end <= length and not (words and start < words[-1].end):
+            words.append(_Word(start, end, tuple(ids)))
+    return words
 
 
 def _non_overlapping(
@@ -111,15 +167,24 @@ def _non_overlapping(
     return marks
 
 
-def _highlight(sentence: str, marks: list[_Mark]) -> str:
+def _highlight(sentence: str, marks: list[_Mark], words: list[_Word]) -> str:
+    """The sentence escaped, with its marks; aligned words outside the marks get a span."""
     pieces: list[str] = []
     position = 0
-    for mark in marks:
-        pieces.append(escape(sentence[position : mark.start]))
-        pieces.append(
-            f'<mark class="term" data-term="{" ".join(mark.term_ids)}" '
-            f'title="{escape(mark.tooltip)}">{escape(sentence[mark.start : mark.end])}</mark>'
-        )
-        position = mark.end
+    spans: list[_Mark | _Word] = [*marks]
+    spans += [word for word in words if not any(_overlaps(word, mark) for mark in marks)]
+    for span in sorted(spans, key=lambda span: span.start):
+        pieces.append(escape(sentence[position : span.start]))
+        text = escape(sentence[span.start : span.end])
+        if isinstance(span, _Word):
+            pieces.append(f'<span class="w" data-links="{" ".join(span.link_ids)}">{text}</span>')
+        elif span.css_class == "skipped":
+            pieces.append(f'<mark class="skipped" title="{escape(span.tooltip)}">{text}</mark>')
+        else:
+            pieces.append(
+                f'<mark class="term" data-term="{" ".join(span.term_ids)}" '
+                f'title="{escape(span.tooltip)}">{text}</mark>'
+            )
+        position = span.end
     pieces.append(escape(sentence[position:]))
     return "".join(pieces)

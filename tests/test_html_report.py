@@ -23,7 +23,7 @@ import pytest
 from tarjama.client import Span, Translation, Translator
 from tarjama.client.html_report import render_html
 from tarjama.glossary import bundled_glossary_path, load_glossary
-from tarjama.results import SentencePair, TermHit
+from tarjama.results import SentencePair, SkippedTerm, TermHit, WordAlignment
 from tests.client_fakes import FakeServer, start_fake_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -200,6 +200,52 @@ def test_marks_that_cannot_be_drawn_are_left_out():
     marks = [attrs["data-term"] for tag, attrs in elements(page) if tag == "mark"]
     # Arabic: بوتين (shared by two hits) and كيري; English: only the first Putin.
     assert marks == ["t0-0", "t0-0 t0-1", "t0-2"]
+
+
+def test_aligned_words_share_link_ids_across_the_columns():
+    source, target = "التقى بوتين كيري", "Putin met Kerry"
+    alignment = (
+        WordAlignment(Span(0, 5), Span(6, 9)),  # التقى ~ met
+        WordAlignment(Span(12, 16), Span(10, 15)),  # كيري ~ Kerry
+    )
+    hit = TermHit("news", "بوتين", "Putin", Span(6, 11), Span(0, 5), "inline")
+    pair = SentencePair(source, target, Span(0, 16), Span(0, 15), (hit,), alignment, -0.1)
+
+    page = render_html(source, Translation("r", target, (pair,), "m"), title="t")
+
+    words = [(attrs["data-links"], text) for tag, attrs, text in spans(page, "span")]
+    assert words == [("a0-0", "met"), ("a0-1", "Kerry"), ("a0-0", "التقى"), ("a0-1", "كيري")]
+    assert "Putin</mark>" in page  # the term keeps its mark; no word span inside it
+
+
+def test_a_skipped_term_is_marked_with_its_reason():
+    source, target = "صلاة المغرب", "sunset prayer"
+    skipped = SkippedTerm("news", "المغرب", "Morocco", Span(5, 11), "a fixed phrase")
+    pair = SentencePair(source, target, Span(0, 11), Span(0, 13), skipped_terms=(skipped,))
+
+    page = render_html(source, Translation("r", target, (pair,), "m"), title="t")
+
+    [(attrs, text)] = [(a, x) for tag, a, x in spans(page, "mark")]
+    assert (attrs["class"], text) == ("skipped", "المغرب")
+    assert attrs["title"] == "news: المغرب → Morocco not applied: a fixed phrase"
+
+
+def spans(page: str, wanted: str) -> list[tuple[str, dict[str, str], str]]:
+    """(tag, attributes, text) of every ``wanted`` element of the page's body."""
+    found: list[tuple[str, dict[str, str], str]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == wanted:
+                found.append((tag, {k: v or "" for k, v in attrs}, ""))
+
+        def handle_data(self, data):
+            if found and found[-1][2] == "" and self.lasttag == wanted:
+                tag, attrs, _ = found[-1]
+                found[-1] = (tag, attrs, data)
+
+    Collector().feed(page[page.index("<main>") :])
+    return found
 
 
 def test_paragraph_breaks_of_the_translation_become_sections(fake: FakeServer):
