@@ -37,12 +37,14 @@ class Tally:
     sentences: int = 0
     cached: int = 0
     terms_applied: int = 0
+    terms_skipped: int = 0
 
     def add(self, translation: Translation) -> None:
         self.documents += 1
         self.sentences += translation.stats.sentences
         self.cached += translation.stats.cached_sentences
         self.terms_applied += translation.stats.term_hits
+        self.terms_skipped += sum(len(pair.skipped_terms) for pair in translation.sentences)
 
 
 class JobProgress:
@@ -118,7 +120,8 @@ class JobProgress:
         return (
             f"tarjama: {tally.documents} of {self.total_documents} documents translated"
             f"{failed}; {tally.sentences} sentences ({tally.cached} from the cache), "
-            f"{tally.terms_applied} glossary terms applied, in {elapsed:.1f} s "
+            f"{tally.terms_applied} glossary terms applied, {tally.terms_skipped} skipped, "
+            f"in {elapsed:.1f} s "
             f"({rate:.1f} sentences/s)"
         )
 
