@@ -27,6 +27,7 @@ from tarjama.server.serve.batcher import Batcher, BatcherOptions
 from tarjama.server.serve.config import ServerConfig, unknown_environment
 from tarjama.server.serve.logs import configure_logging
 from tarjama.server.serve.metrics import (
+    Metrics,
     MetricsError,
     MetricsServer,
     PrometheusMetrics,
@@ -95,33 +96,7 @@ class TarjamaServer:
         """Loads the model (unless given) and the glossaries, then turns SERVING."""
         config = self.config
         engine = engine or load_engine(config)
-        store = GlossaryStore(config.glossary_dir, check_interval_s=config.glossary_check_ms / 1000)
-        store.open()
-        try:
-            store.matcher(config.default_glossaries)
-        except UnknownGlossaryError as error:
-            raise StartupError(
-                f"default glossary missing in {config.glossary_dir}: {error}; add it or "
-                "change default_glossaries"
-            ) from None
-        batcher = Batcher(
-            engine,
-            BatcherOptions(
-                max_batch_tokens=config.max_batch_tokens,
-                max_batch_sentences=config.max_batch_sentences,
-                max_wait_ms=config.max_wait_ms,
-                max_queue_sentences=config.max_queue_sentences,
-                workers=config.batch_workers,
-            ),
-            on_batch=self.metrics.record_batch,
-        )
-        cache = SentenceCache(config.cache_entries) if config.cache_entries else None
-        self.metrics.watch_queue(batcher.queue_depth)
-        if cache is not None:
-            self.metrics.watch_cache(cache.stats)
-        pipeline = Pipeline(model_name=engine.manifest.name, cache=cache)
-        batcher.start()
-        self.backend = Backend(pipeline, batcher, store, model_info(engine, config))
+        self.backend = build_backend(config, engine, self.metrics)
         self.service.attach(self.backend)
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info(
@@ -180,6 +155,38 @@ class TarjamaServer:
                 "machine's; choose another --port or --host"
             )
         return port
+
+
+def build_backend(config: ServerConfig, engine: Engine, metrics: Metrics) -> Backend:
+    """The glossary store, batcher, cache and pipeline over ``engine``, with the batcher
+    started: what the servicer (and ``tarjama batch``, without gRPC) translates with."""
+    store = GlossaryStore(config.glossary_dir, check_interval_s=config.glossary_check_ms / 1000)
+    store.open()
+    try:
+        store.matcher(config.default_glossaries)
+    except UnknownGlossaryError as error:
+        raise StartupError(
+            f"default glossary missing in {config.glossary_dir}: {error}; add it or "
+            "change default_glossaries"
+        ) from None
+    batcher = Batcher(
+        engine,
+        BatcherOptions(
+            max_batch_tokens=config.max_batch_tokens,
+            max_batch_sentences=config.max_batch_sentences,
+            max_wait_ms=config.max_wait_ms,
+            max_queue_sentences=config.max_queue_sentences,
+            workers=config.batch_workers,
+        ),
+        on_batch=metrics.record_batch,
+    )
+    cache = SentenceCache(config.cache_entries) if config.cache_entries else None
+    metrics.watch_queue(batcher.queue_depth)
+    if cache is not None:
+        metrics.watch_cache(cache.stats)
+    pipeline = Pipeline(model_name=engine.manifest.name, cache=cache)
+    batcher.start()
+    return Backend(pipeline, batcher, store, model_info(engine, config))
 
 
 def load_engine(config: ServerConfig) -> Engine:
