@@ -9,7 +9,19 @@ Runs the pipeline over ``bench/term_testset.yaml`` on the trained test model
 * chrF of the non-term text against the unconstrained translation, by the costliest
   method a sentence needed: the enforced translation without its renderings against the
   plain translation without the words aligned to the terms. 100 means enforcement changed
-  nothing but the terms.
+  nothing but the terms;
+* defects next to renderings, per method, with the plain translation's own beside them
+  (``tarjama.server.translate.enforce.english`` holds the checks): a lost or extra article
+  (against the term's article rule), renderings stacked without the words between them,
+  model words next to a term deleted, a rendering absorbed into a longer name, a
+  lower-case sentence start, Arabic left over; in all sentences and in those the model
+  translates well (its plain translation has no Arabic and holds every expected
+  rendering). Deleted words are counted for aligned edits only: an inline copy comes with
+  the model's own sentence for the injected source;
+* hits found (expected renderings the glossary applied) and false hits (applied where the
+  case says the term is skipped); skipped terms expected by a case (``skip``) must be
+  reported as skipped;
+* the glossary's cost on the seed article: enforced / plain translation time (best of 3).
 
     python bench/eval_terms.py [--quick] [--json PATH] [--test-model DIR]
 
@@ -23,6 +35,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,10 +47,18 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/eval_terms.py` puts only bench/ on the path
     sys.path.insert(0, str(ROOT))
 
+from bench._term_defects import (  # noqa: E402
+    DEFECTS,
+    METHODS,
+    defects,
+    deleted_neighbours,
+    plain_defects,
+)
 from tarjama.glossary.bundled import bundled_glossary_path  # noqa: E402
 from tarjama.glossary.matcher import Matcher  # noqa: E402
 from tarjama.glossary.model import Glossary, Term  # noqa: E402
 from tarjama.glossary.yaml_io import load_glossary  # noqa: E402
+from tarjama.server.translate.enforce import english  # noqa: E402
 from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
 from tarjama.server.translate.pipeline import (  # noqa: E402
     DocumentTranslation,
@@ -48,7 +69,7 @@ from tarjama.server.translate.pipeline import (  # noqa: E402
 
 TESTSET = Path(__file__).resolve().parent / "term_testset.yaml"
 TEST_MODEL = ROOT / "tests" / "data" / "test-model"
-METHODS = ("inline", "aligned", "prefix")  # cheapest first
+SEED = ROOT / "seeds" / "000_5cb57f188978d242.txt"
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,7 @@ class Case:
     tags: tuple[str, ...]
     expect: tuple[str, ...]
     terms: tuple[Term, ...]
+    skip: tuple[str, ...] = ()  # renderings of terms that must be skipped, not applied
 
 
 @dataclass
@@ -70,6 +92,17 @@ class ModelReport:
     chrf: dict[str, float] = field(default_factory=dict)  # "all" and per costliest method
     chrf_sentences: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # "all"/"well" -> "plain" or a method -> defect -> count
+    defects: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    well_hits: int = 0  # hits in sentences the model translates well
+    expected_skips: int = 0
+    false_hits: int = 0  # applied although the case expects the term skipped
+    missed_skips: int = 0  # expected skipped and not reported so
+    cost_ratio: float | None = None  # enforced / plain time on the seed article
+
+    def count(self, group: str, column: str, defect: str, number: int = 1) -> None:
+        cell = self.defects.setdefault(group, {}).setdefault(column, {})
+        cell[defect] = cell.get(defect, 0) + number
 
     @property
     def accuracy(self) -> float:
@@ -128,6 +161,7 @@ def load_testset(path: Path) -> tuple[list[tuple[str, Glossary]], list[Case]]:
             tags=tuple(entry.get("tags", ())),
             expect=tuple(entry["expect"]),
             terms=tuple(Term((t["source"],), t["target"]) for t in entry.get("terms", ())),
+            skip=tuple(entry.get("skip", ())),
         )
         for entry in data["sentences"]
     ]
@@ -169,6 +203,7 @@ def evaluate(
             pairs = _pairs_within(enforced, start, end)
             plain_pairs = _pairs_within(plain, start, end)
             _score_case(report, case, enforced.translation, pairs)
+            _count_defects(report, case, glossaries, plain, pairs, plain_pairs)
             costliest = max(
                 (METHODS.index(hit.method) for pair in pairs for hit in pair.term_hits),
                 default=None,
@@ -192,6 +227,39 @@ def evaluate(
     return report
 
 
+def _count_defects(
+    report: ModelReport,
+    case: Case,
+    glossaries: list[tuple[str, Glossary]],
+    plain: DocumentTranslation,
+    pairs: list[SentencePair],
+    plain_pairs: list[SentencePair],
+) -> None:
+    rules = {t.target: t.article_rule for _, g in glossaries for t in g.terms}
+    rules.update({t.target: t.article_rule for t in case.terms})
+    plain_text = " ".join(pair.target for pair in plain_pairs)
+    # Translated well: no Arabic left, and the model itself wrote every expected name.
+    well = not english.has_arabic(plain_text) and all(
+        target.lower() in plain_text.lower() for target in case.expect
+    )
+    groups = ("all", "well") if well else ("all",)
+    for pair, plain_pair in zip(pairs, plain_pairs, strict=True):
+        found = defects(pair, rules, plain_pair.target)
+        own = plain_defects(plain_pair.target, [h.target_term for h in pair.term_hits], rules)
+        for group in groups:
+            report.well_hits += len(pair.term_hits) if group == "well" else 0
+            for method, defect in found:
+                report.count(group, method, defect)
+            for defect in own:
+                report.count(group, "plain", defect)
+        # Only edits delete words: an inline copy is the model's own sentence for the
+        # injected source, so its other words are the model's too.
+        aligned = [hit for hit in pair.term_hits if hit.method == "aligned"]
+        deleted = deleted_neighbours(aligned, plain_pair, plain.translation, pair.target)
+        for group in groups if deleted else ():
+            report.count(group, "aligned", "deleted", deleted)
+
+
 def _pairs_within(document: DocumentTranslation, start: int, end: int) -> list[SentencePair]:
     return [p for p in document.sentences if start <= p.source_span.start < end]
 
@@ -207,7 +275,11 @@ def _score_case(
     placed = [
         hit.target_term
         for hit in hits
-        if translation[hit.target_span.start : hit.target_span.end] == hit.target_term
+        if english.same_rendering(
+            translation[hit.target_span.start : hit.target_span.end],
+            hit.target_term,
+            hit.target_span.start == _sentence_start(translation, pairs, hit.target_span.start),
+        )
     ]
     once = all(_count_once_per_hit(pair) for pair in pairs)
     remaining = list(placed)
@@ -218,6 +290,22 @@ def _score_case(
         else:
             report.failures.append(f"{target!r} missing in {case.text!r}")
     report.expected_terms += len(case.expect)
+    skipped = [skip.target_term for pair in pairs for skip in pair.skipped_terms]
+    applied = [hit.target_term for hit in hits]
+    for target in case.skip:
+        report.expected_skips += 1
+        if target in applied:
+            report.false_hits += 1
+            report.failures.append(f"{target!r} applied, expected skipped, in {case.text!r}")
+        elif target not in skipped:
+            report.missed_skips += 1
+            report.failures.append(f"{target!r} not reported as skipped in {case.text!r}")
+
+
+def _sentence_start(translation: str, pairs: list[SentencePair], position: int) -> int:
+    """Where the sentence holding ``position`` starts its first word."""
+    pair = next(p for p in pairs if p.target_span.start <= position <= p.target_span.end)
+    return pair.target_span.start + english.sentence_start(pair.target)
 
 
 def _count_once_per_hit(pair: SentencePair) -> bool:
@@ -230,7 +318,7 @@ def _count_once_per_hit(pair: SentencePair) -> bool:
 
 
 def _count(text: str, phrase: str) -> int:
-    return len(re.findall(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text))
+    return len(re.findall(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, flags=re.IGNORECASE))
 
 
 def _without_terms(translation: str, pair: SentencePair) -> str:
@@ -281,9 +369,60 @@ def print_tables(reports: Sequence[ModelReport]) -> None:
             for group in ("all", *METHODS)
         ]
         print(f"{report.model:<12}" + "".join(f" {cell:>14}" for cell in cells))
+    print_defects(reports)
     for report in reports:
         for failure in report.failures:
             print(f"FAIL {report.model}: {failure}")
+
+
+def print_defects(reports: Sequence[ModelReport]) -> None:
+    print("\nhits, skips and cost")
+    print(f"{'model':<12} {'found':>7} {'false hits':>11} {'skips ok':>9} {'cost (seed)':>12}")
+    for report in reports:
+        ok = report.expected_skips - report.false_hits - report.missed_skips
+        cost = f"{report.cost_ratio:.2f}x" if report.cost_ratio is not None else "-"
+        print(
+            f"{report.model:<12} {report.accuracy:>6.1f}% "
+            f"{100.0 * report.false_hits / max(report.hits, 1):>10.1f}% "
+            f"{ok:>4}/{report.expected_skips:<4} {cost:>12}"
+        )
+    for group, title in (("all", "all sentences"), ("well", "sentences translated well")):
+        print(f"\ndefects next to renderings, {title} (plain: the translation without glossary)")
+        columns = ("plain", *METHODS)
+        print(f"{'model':<12} {'defect':<10}" + "".join(f" {c:>8}" for c in columns))
+        for report in reports:
+            table = report.defects.get(group, {})
+            for defect in DEFECTS:
+                cells = "".join(f" {table.get(c, {}).get(defect, 0):>8}" for c in columns)
+                print(f"{report.model:<12} {defect:<10}" + cells)
+            total = sum(sum(table.get(m, {}).values()) for m in METHODS)
+            hits = report.well_hits if group == "well" else report.hits
+            print(
+                f"{report.model:<12} {'per hit':<10} {total / max(hits, 1):>17.3f} ({total}/{hits})"
+            )
+
+
+def measure_cost(
+    engine: Engine, glossaries: list[tuple[str, Glossary]], beam_size: int, seed: Path = SEED
+) -> float | None:
+    """Enforced / plain translation time of the seed article, each the best of 3 runs
+    (no cache, so every run translates every sentence)."""
+    if not seed.is_file():
+        return None
+    text = seed.read_text(encoding="utf-8")
+    pipeline = Pipeline(model_name="cost")
+    options = PipelineOptions(beam_size=beam_size)
+
+    def best(matcher: Matcher) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            pipeline.translate(text, translator=engine, matcher=matcher, options=options)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    best(Matcher([]))  # warm-up
+    return best(Matcher(glossaries)) / best(Matcher([]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.test_model / "model.bin").is_file():
         engine = Engine(args.test_model, EngineOptions(beam_size=beam_size))
         reports.append(evaluate("test-model", engine, glossaries, cases, beam_size))
+        reports[-1].cost_ratio = measure_cost(engine, glossaries, beam_size)
     else:
         print(f"no trained model at {args.test_model}: only the random-weight model is run\n")
     from tests.builders.random_model import build_random_model
@@ -310,6 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Random weights never stop on their own: cap the length, as the tests do.
         engine = Engine(model_dir, EngineOptions(beam_size=beam_size, max_decoding_length=64))
         reports.append(evaluate("random", engine, glossaries, cases, beam_size))
+        reports[-1].cost_ratio = measure_cost(engine, glossaries, beam_size)
     print_tables(reports)
     if args.json:
         numbers = [asdict(report) | {"accuracy": report.accuracy} for report in reports]
