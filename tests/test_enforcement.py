@@ -333,3 +333,85 @@ def test_the_guarantee_holds_whatever_the_model_writes(seed: int) -> None:
     for target in set(targets):  # once per hit ("Islamic State" holds no other rendering)
         copies = re.findall(rf"(?<![\w-]){re.escape(target)}(?![\w-])", pair.target)
         assert len(copies) == targets.count(target), target
+
+
+# -- the English around the renderings (issue 12) --------------------------------------------
+
+
+def test_article_rule_the_is_added_before_a_copied_name() -> None:
+    document, _ = translate(
+        "وصلت رسالة إلى الكرملين", lambda s, p: words("A letter came to Kremlin")
+    )
+    assert document.translation == "A letter came to the Kremlin"
+
+
+def test_article_rule_none_drops_the_models_the() -> None:
+    document, _ = translate(
+        "قال بوتين إنه سيأتي", lambda s, p: words("the Putin said he would come")
+    )
+    assert document.translation == "Putin said he would come"
+
+
+def test_a_determiner_already_there_is_kept() -> None:
+    reply = words("A letter came to this Kremlin")
+    document, _ = translate("وصلت رسالة إلى الكرملين", lambda s, p: reply)
+    assert "this Kremlin" in document.translation and "the" not in document.translation
+
+
+def test_a_sentence_opening_with_a_rendering_starts_with_a_capital() -> None:
+    terms = [Term(("القاعدة",), "al Qaeda", kind="organization", article="none")]
+    document, _ = translate(
+        "القاعدة تتبنى الهجوم", lambda s, p: words("al Qaeda claimed it"), terms
+    )
+    assert document.translation == "Al Qaeda claimed it"
+    [hit] = document.sentences[0].term_hits
+    assert document.translation[hit.target_span.start : hit.target_span.end] == "Al Qaeda"
+
+
+def test_stacked_coordinated_names_get_their_and_back() -> None:
+    document, _ = translate("قال بوتين ولافروف", lambda s, p: words("Putin Lavrov said"))
+    assert document.translation == "Putin and Lavrov said"
+    assert methods(document) == [("Putin", "inline"), ("Lavrov", "inline")]
+
+
+def test_a_copy_that_begins_a_longer_name_is_not_a_placement() -> None:
+    terms = [Term(("واشنطن",), "Washington", kind="place")]
+
+    def respond(source: str, prefix: str | None) -> Reply:
+        attends = "Washington" if "Washington" in source else "واشنطن"
+        return [("Washington", attends), ("Post", attends), ("will", None), ("go", None)]
+
+    document, _ = translate("قال إن واشنطن ستواصل", respond, terms)
+    assert document.translation == "Washington will go"
+    assert methods(document) == [("Washington", "aligned")]
+
+
+def test_a_skipped_hit_is_reported_and_nothing_is_forced() -> None:
+    glossary = Glossary("g", (Term(("روسيا",), "Russia", kind="place"),))
+    translator = ScriptedTranslator(lambda s, p: words("The regime got Russian support"))
+    document = Pipeline(model_name="scripted").translate(
+        "تلقى النظام دعماً روسياً",
+        translator=translator,
+        matcher=Matcher([("g", glossary)]),
+        options=PipelineOptions(),
+    )
+    [pair] = document.sentences
+    assert document.translation == "The regime got Russian support"
+    assert pair.term_hits == ()
+    [skip] = pair.skipped_terms
+    assert (skip.target_term, pair.source[skip.source_span.start : skip.source_span.end]) == (
+        "Russia",
+        "روسياً",
+    )
+    assert "tanween" in skip.reason
+    assert len(translator.calls) == 1  # a sentence without hits: one plain decode
+
+
+def test_skipped_terms_survive_the_wire() -> None:
+    from tarjama.results import SentencePair, SkippedTerm, Span
+    from tarjama.wire import sentence_from_proto, sentence_to_proto
+
+    skip = SkippedTerm("news", "المغرب", "Morocco", Span(9, 15), "context rule 'صلاة *'")
+    pair = SentencePair("صلاة المغرب", "the sunset prayer", Span(0, 11), Span(0, 17))
+    pair = SentencePair(**{**pair.__dict__, "skipped_terms": (skip,)})
+    assert sentence_from_proto(sentence_to_proto(pair)).skipped_terms == (skip,)

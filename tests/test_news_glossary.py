@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tarjama.glossary import Glossary, Matcher, contains_arabic_letter, load_glossary
+from tarjama.glossary.model import GlossaryError
+from tarjama.glossary.yaml_io import dump_glossary, parse_glossary
 from tarjama.server.translate.enforce import plan_hits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,3 +225,52 @@ def test_guards_are_not_hits(matcher: Matcher) -> None:
     hits, skips = plan_hits(text, matcher.find(text), exclude_clitics=False)
     assert [hit.target for hit in hits] == []  # enforcement forces none of them
     assert [skip.target_term for skip in skips] == ["Hamas"]
+
+
+RULES_YAML = """\
+name: rules
+terms:
+  - source: الكرملين
+    target: Kremlin
+    kind: place
+    article: the
+  - source: المغرب
+    target: Morocco
+    kind: place
+    skip_when: ["صلاة *"]
+  - source: تدمر
+    target: Palmyra
+    kind: place
+    apply_when: ["قرب *"]
+    ambiguous: true
+  - source: السورية
+    target: Syrian
+    guard: true
+"""
+
+
+def test_article_and_context_fields_are_read_with_defaults_by_kind() -> None:
+    glossary = parse_glossary(RULES_YAML, "rules.yaml")
+    kremlin, morocco, palmyra, guard = glossary.terms
+    assert (kremlin.article_rule, morocco.article_rule, guard.article_rule) == (
+        "the",
+        "none",  # a place without a rule takes no article
+        "model",  # other kinds follow the plain translation
+    )
+    assert morocco.skip_when == ("صلاة *",)
+    assert (palmyra.apply_when, palmyra.ambiguous, guard.guard) == (("قرب *",), True, True)
+    assert parse_glossary(dump_glossary(glossary), "again.yaml").terms == glossary.terms
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("    article: an", "article 'an' is not one of the, none, model"),
+        ('    skip_when: ["صلاة"]', "skip_when pattern 'صلاة': write the Arabic words"),
+        ("    guard: maybe", "guard must be true or false"),
+    ],
+)
+def test_broken_rules_are_reported(line: str, message: str) -> None:
+    text = RULES_YAML.replace("    kind: place\n    article: the", "    kind: place\n" + line)
+    with pytest.raises(GlossaryError, match=message):
+        parse_glossary(text, "rules.yaml")

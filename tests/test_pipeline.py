@@ -344,7 +344,7 @@ def trained(test_model_dir: Path) -> Engine:
         (  # the model alone says "ISIS"; it copies the rendering put into the source
             "أسقط تنظيم «داعش» مروحية روسية قرب تدمر قبل أيام.",
             "ISIS shot down a Russian helicopter near Palmyra a few days ago.",
-            "Islamic State shot down a Russian helicopter near Palmyra a few days ago.",
+            "The Islamic State shot down a Russian helicopter near Palmyra a few days ago.",
             ["inline", "inline"],
         ),
         (  # «وكيري»: the conjunction stays "and"
@@ -368,18 +368,18 @@ def trained(test_model_dir: Path) -> Engine:
         (
             "اتهم الأسد الجيش السوري بدعم «القاعدة».",
             "Assad accused the Syrian army of supporting al-Qaida.",
-            "Assad accused the Syrian army of supporting al-Qaeda.",
-            ["inline", "inline"],
+            "Assad accused the Syrian army of supporting al Qaeda.",  # Reuters' spelling
+            ["inline", "aligned"],
         ),
-        (  # a copied name gets back the article the Arabic ال carried, as the plain
-            # translation writes it ("at the UN Security Council")
+        (  # the plain translation's own sentence, with its article ("at the U.N.
+            # Security Council") and the terms in Reuters' spelling
             "قال مسؤول كبير في مجلس الأمن الدولي ل وكالة Ozmulou Brainshiardym Trialhor إن "
             "الطيران الروسي شن 99 غارة على مواقع القاعدة في الأردن.",
             "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
             "that Russian aircraft carried out 99 air strikes on al-Qaida positions in Jordan.",
-            "A senior official at the UN Security Council told Ozmulou Brainshiardym Trialhor "
-            "that Russian aircraft carried out 99 air strikes on al-Qaeda positions in Jordan.",
-            ["inline", "inline", "inline"],
+            "A senior official at the U.N. Security Council told Ozmulou Brainshiardym Trialhor "
+            "that Russian aircraft carried out 99 air strikes on al Qaeda positions in Jordan.",
+            ["aligned", "aligned", "aligned"],
         ),
     ],
 )

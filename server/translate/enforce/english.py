@@ -64,7 +64,7 @@ def continues_name(text: str, end: int) -> bool:
     if after is None or text[end : end + 1] not in (" ", "-"):
         return False
     word = after.group(1)
-    return word[0].isupper() and word not in _NOT_NAME_WORDS and after.start(1) == end + 1
+    return word[0].isupper() and word not in _NOT_NAME_WORDS and after.start(1) == 1
 
 
 def sentence_start(text: str) -> int:

@@ -63,12 +63,22 @@ def remove_duplicates(draft: Draft, hits: Sequence[HitPlan], sentence: str) -> N
 
 
 def remove_doubled_edges(draft: Draft, hits: Sequence[HitPlan]) -> None:
-    """ "the the Kremlin", "Nusra Front Front": a word repeated across a rendering's edge."""
+    """ "the the Kremlin", "Nusra Front Front": a word repeated across a rendering's edge;
+    "U.N. Security Council UN Security Council": the model's own spelling of the name
+    right after the copy."""
     for index in sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True):
         words = WORD.findall(hits[index].target)
         if not words:
             continue
         start, end = draft.placed[index]
+        following = list(re.finditer(r"\S+", draft.text[end : end + 4 * len(hits[index].target)]))
+        echo = following[: len(hits[index].target.split())]
+        if len(echo) == len(hits[index].target.split()) and _letters(
+            " ".join(m.group() for m in echo)
+        ) == _letters(hits[index].target):
+            echo_start, echo_end = end + echo[0].start(), end + echo[-1].end()
+            if draft.free(echo_start, echo_end):
+                _delete_word(draft, echo_start, echo_end)
         after = WORD.match(draft.text, skip_spaces(draft.text, end))
         if after and after.start() > end and _repeats(draft, after, words[-1]):
             _delete_word(draft, *after.span())
@@ -86,6 +96,10 @@ def separate_glued(draft: Draft, hits: Sequence[HitPlan]) -> None:
             draft.replace(end, end, " ")
         if start > 0 and _glues(draft.text[start - 1]) and target[0].isalnum():
             draft.replace(start, start, " ")
+
+
+def _letters(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
 
 
 def _outside_hits(sentence: str, hits: Sequence[HitPlan]) -> str:
