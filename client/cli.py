@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "tarjama.client.cli_model",
     "tarjama.client.cli_health",
     "tarjama.client.cli_serve",
+    "tarjama.client.cli_batch",
     "tarjama.client.cli_completion",
 )
 

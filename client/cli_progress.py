@@ -98,6 +98,18 @@ class JobProgress:
                 self.tally.add(translation)
             self._show()
 
+    def row_done(self, *, ok: bool, sentences: int, terms: int) -> None:
+        """A document of a bulk job, known by its result row's counts."""
+        with self._lock:
+            if ok:
+                self.tally.documents += 1
+                self.tally.sentences += sentences
+                self.tally.terms_applied += terms
+                self.done_sentences += sentences
+            else:
+                self.tally.failed += 1
+            self._show()
+
     def print(self, message: str) -> None:
         """A line (an error) that must not be drawn over."""
         if self._live is not None:

@@ -1,0 +1,135 @@
+"""`tarjama batch`: a corpus translated without a server, in this process or on Ray.
+
+    tarjama batch articles.jsonl --out translated/          # Parquet parts
+    tarjama batch part-*.parquet --out out.jsonl --ray      # a local Ray, an actor per model
+    tarjama batch corpus/*.parquet --out out/ --ray ray://head:10001 --actors 8
+
+Each input row (``id``, ``text``, optional ``glossaries``) gives one output row with the
+translation and the server's full response; a rerun skips the ids already written, and a
+document that fails is a row with its error while the job goes on (see
+:mod:`tarjama.server.bulk.rows`). The model, glossaries and settings are the server's
+(``TARJAMA_*``, ``--model``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+
+LOCAL_RAY = "local"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "batch",
+        help="translate a corpus (JSON Lines or Parquet) without a server, resumably",
+        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+    )
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help=".jsonl or .parquet")
+    parser.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        type=Path,
+        metavar="OUTPUT",
+        help="a .jsonl file, or a folder of Parquet parts (anything else)",
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL_RAY,
+        metavar="ADDRESS",
+        help="run on Ray Data: a local Ray without ADDRESS, else the cluster at ADDRESS",
+    )
+    parser.add_argument("--actors", type=int, default=1, metavar="N", help="with --ray: models")
+    parser.add_argument(
+        "--ray-dir",
+        type=Path,
+        metavar="PATH",
+        help="with a local Ray: its files (default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=8, metavar="N", help="documents in flight per model"
+    )
+    parser.add_argument("--model", metavar="PATH|NAME", help="default: the model store's default")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    parser.set_defaults(func=run_batch)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from tarjama.client.cli_progress import JobProgress
+    from tarjama.server.bulk.rows import BulkInputError, Sink, done_ids, read_rows
+    from tarjama.server.serve.app import StartupError
+    from tarjama.server.serve.config import ConfigError, load_config
+    from tarjama.server.stores.models import ModelStoreError
+    from tarjama.server.translate.engine import EngineError
+
+    if args.jobs < 1 or args.actors < 1:
+        raise CliError("--jobs and --actors take 1 or more", EXIT_USAGE)
+    missing = [str(path) for path in args.inputs if not path.is_file()]
+    if missing:
+        raise CliError(f"no such input file: {missing[0]}", EXIT_USAGE)
+    try:
+        config = load_config(flags={"model": args.model} if args.model else {})
+    except ConfigError as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+    failures = 0
+    try:
+        done = done_ids(args.out)
+        if done and not args.quiet:
+            print(f"tarjama: {len(done)} documents already in {args.out}: skipped", file=sys.stderr)
+        progress = JobProgress(max(0, _count_rows(args.inputs) - len(done)), quiet=args.quiet)
+
+        def on_row(row: dict) -> None:
+            nonlocal failures
+            failures += not row["ok"]
+            progress.row_done(ok=row["ok"], sentences=row["sentences"], terms=row["term_hits"])
+
+        sink = Sink(args.out)
+        try:
+            if args.ray:
+                from tarjama.server.bulk.ray_job import run_ray
+
+                with tempfile.TemporaryDirectory(prefix="tarjama-ray-") as scratch:
+                    run_ray(
+                        args.inputs,
+                        sink.write,
+                        config,
+                        done=done,
+                        address=None if args.ray == LOCAL_RAY else args.ray,
+                        actors=args.actors,
+                        temp_dir=args.ray_dir or Path(scratch),
+                        jobs=args.jobs,
+                        on_row=on_row,
+                    )
+            else:
+                from tarjama.server.bulk.local import run_local
+
+                rows = (row for row in read_rows(args.inputs) if str(row["id"]) not in done)
+                run_local(rows, sink.write, config, jobs=args.jobs, on_row=on_row)
+        finally:
+            sink.close()
+            progress.finish(summary=True)
+    except (BulkInputError, ModelStoreError, EngineError, StartupError) as error:
+        raise CliError(str(error)) from None
+    return EXIT_FAILURE if failures else EXIT_OK
+
+
+def _count_rows(inputs: list[Path]) -> int:
+    total = 0
+    for path in inputs:
+        if path.suffix == ".parquet":
+            try:
+                import pyarrow.parquet
+
+                total += pyarrow.parquet.ParquetFile(path).metadata.num_rows
+            except (ImportError, OSError, ValueError):
+                continue  # reported when the file is read
+        else:
+            with path.open("rb") as stream:
+                total += sum(1 for line in stream if line.strip())
+    return total

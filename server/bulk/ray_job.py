@@ -1,0 +1,117 @@
+"""The same rows translated on Ray Data: the input read by Ray, an actor pool of models.
+
+``read_json``/``read_parquet`` → ``filter`` (ids an earlier run wrote) → ``map_batches``
+with an actor pool, each actor one :class:`BulkTranslator` (one model, its CTranslate2
+threads) → result batches streamed back to the driver, which writes them with the same
+:class:`Sink` as the in-process path, so output and resuming are the same on both.
+
+Without an address a local Ray starts on loopback, with its files under ``temp_dir`` and
+usage reporting off. Each actor asks for less than one CPU so that Ray's read tasks
+always find one: with whole CPUs, two actors on two cores would starve the reader.
+Rows need an ``id`` column here (the in-process path numbers rows that have none).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tarjama.server.bulk.rows import OUTPUT_COLUMNS, BulkInputError
+from tarjama.server.serve.config import ServerConfig
+
+ACTOR_CPU_SHARE = 0.5
+BATCH_ROWS = 32
+# Ray puts Unix sockets ~60 characters deep below its folder; their paths end at 107.
+MAX_TEMP_DIR = 40
+
+
+def run_ray(
+    inputs: Sequence[Path],
+    write: Callable[[dict[str, Any]], None],
+    config: ServerConfig,
+    *,
+    done: set[str],
+    address: str | None,
+    actors: int,
+    temp_dir: Path,
+    jobs: int,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        import ray
+    except ImportError:
+        raise BulkInputError("--ray needs Ray: pip install 'tarjama[batch]'") from None
+    cores = os.cpu_count() or 1
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        if len(str(temp_dir.resolve())) > MAX_TEMP_DIR:
+            raise BulkInputError(
+                f"Ray's folder {temp_dir} is too long a path for the sockets Ray keeps in it "
+                f"(at most {MAX_TEMP_DIR} characters): choose a shorter --ray-dir"
+            )
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        ray.init(
+            num_cpus=cores,
+            include_dashboard=False,
+            _temp_dir=str(temp_dir.resolve()),
+            _node_ip_address="127.0.0.1",
+            log_to_driver=False,
+        )
+    try:
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the CLI draws its own
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        dataset = _read(ray, inputs)
+        if done:
+            dataset = dataset.filter(lambda row: str(row.get("id")) not in done)
+        per_actor = replace(config, intra_threads=max(1, cores // max(1, actors)))
+        results = dataset.map_batches(
+            _Translate,
+            fn_constructor_kwargs={"config": per_actor, "jobs": jobs},
+            batch_size=BATCH_ROWS,
+            concurrency=actors,
+            num_cpus=ACTOR_CPU_SHARE,
+            batch_format="pyarrow",
+        )
+        for batch in results.iter_batches(batch_size=BATCH_ROWS, batch_format="pyarrow"):
+            for row in batch.to_pylist():
+                write(row)
+                if on_row:
+                    on_row(row)
+    finally:
+        ray.shutdown()
+
+
+def _read(ray: Any, inputs: Sequence[Path]) -> Any:
+    suffixes = {path.suffix for path in inputs}
+    paths = [str(path) for path in inputs]
+    if suffixes <= {".parquet"}:
+        return ray.data.read_parquet(paths)
+    if suffixes <= {".jsonl", ".json"}:
+        return ray.data.read_json(paths, lines=True)
+    raise BulkInputError("--ray reads inputs of one kind: all .jsonl or all .parquet")
+
+
+class _Translate:
+    """A Ray actor: one model, translating batches of rows."""
+
+    def __init__(self, config: ServerConfig, jobs: int) -> None:
+        from tarjama.server.bulk.local import BulkTranslator
+
+        self.translator = BulkTranslator(config)
+        self.jobs = jobs
+
+    def __call__(self, batch: Any) -> Any:
+        import pyarrow
+
+        rows = batch.to_pylist()
+        for row in rows:
+            row["id"] = "" if row.get("id") is None else str(row["id"])
+        results = list(self.translator.translate_rows(rows, jobs=self.jobs))
+        return pyarrow.Table.from_pylist(results).select(list(OUTPUT_COLUMNS))
