@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_UNAVAILABLE, CliError
@@ -29,6 +30,8 @@ from tarjama.results import HealthStatus
 
 SERVER_ENV = "TARJAMA_SERVER"
 TOKEN_ENV = "TARJAMA_TOKEN"
+# --wait gives up this soon when no server ever answered: nothing is starting there.
+NOTHING_LISTENING_S = 30.0
 
 _START_ADVICE = f"start it with `tarjama serve`, or pass --server HOST:PORT or set {SERVER_ENV}"
 _TLS_ADVICE = "pass --tls for a server with a public certificate, --ca PEM for a private one"
@@ -83,28 +86,53 @@ def add_wait_option(parser: argparse.ArgumentParser) -> None:
 
 
 def wait_until_serving(translator: Translator, args: argparse.Namespace) -> None:
-    """Polls the health service until SERVING; a CliError when --wait runs out first."""
+    """Polls the health service until SERVING, showing what the server says it is doing;
+    a CliError when --wait runs out first, or sooner when nothing listens at all for
+    ``NOTHING_LISTENING_S`` (a server that is starting listens at once; one that died in
+    its first second never will)."""
     if not getattr(args, "wait", None):
         return
-    deadline = time.monotonic() + args.wait
+    started = time.monotonic()
+    deadline = started + args.wait
     last_seen = "no answer"
+    ever_answered = False
+    shown = ""
     while True:
         try:
             status = translator.health(timeout=2.0)
+            ever_answered = True
             if status is HealthStatus.SERVING:
                 return
             last_seen = status.value
+            doing = _server_activity(translator) or last_seen
+            if (doing != shown and sys.stderr.isatty()) or (doing != shown and not shown):
+                print(f"tarjama: waiting for the server: {doing}", file=sys.stderr, flush=True)
+                shown = doing
         except ServerUnavailable as error:
             last_seen = _connection_problem(error.details or error.message)[0]
         except DeadlineExceeded:
             last_seen = "no answer in time"
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        nothing_listens = not ever_answered and now - started >= NOTHING_LISTENING_S
+        if now >= deadline or nothing_listens:
+            waited = min(args.wait, now - started)
             raise CliError(
-                f"the tarjama server at {args.server} was not serving after {args.wait:g} s "
+                f"the tarjama server at {args.server} was not serving after {waited:.0f} s "
                 f"(last seen: {last_seen}): read the output of `tarjama serve`, or wait longer",
                 EXIT_UNAVAILABLE,
             )
         time.sleep(1.0)
+
+
+def _server_activity(translator: Translator) -> str:
+    """What a server that is not serving yet says it is doing (its UNAVAILABLE message)."""
+    try:
+        translator.model_info(timeout=2.0)
+    except ServerUnavailable as error:
+        return error.details or ""
+    except TarjamaError:
+        return ""
+    return ""
 
 
 def _positive_seconds(value: str) -> float:

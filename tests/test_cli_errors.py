@@ -5,6 +5,7 @@ Exit codes (client/cli.py): 1 the work failed, 2 bad usage, 3 server unreachable
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -304,7 +305,7 @@ def test_wait_runs_out_on_a_server_that_never_serves(cli, fake: FakeServer, kerr
 
     assert run.exit_code == EXIT_UNAVAILABLE
     assert "was not serving after 1 s (last seen: NOT_SERVING)" in run.stderr
-    assert fake.script.calls == []
+    assert "Translate" not in fake.script.calls
 
 
 def test_wait_runs_out_on_a_server_that_is_down(cli, down_address: str):
@@ -312,6 +313,16 @@ def test_wait_runs_out_on_a_server_that_is_down(cli, down_address: str):
 
     assert run.exit_code == EXIT_UNAVAILABLE
     assert "last seen: connection refused" in run.stderr
+
+
+def test_wait_gives_up_soon_when_nothing_listens(cli, down_address: str, monkeypatch):
+    # A server that is starting listens at once; nothing there means nothing is starting.
+    monkeypatch.setattr("tarjama.client.cli_connect.NOTHING_LISTENING_S", 1.0)
+
+    run = cli("health", "--server", down_address, "--wait", "600")
+
+    assert run.exit_code == EXIT_UNAVAILABLE
+    assert re.search(r"was not serving after [12] s \(last seen: connection refused\)", run.stderr)
 
 
 def test_wait_returns_once_the_server_serves(cli, fake: FakeServer, kerry_file: Path):
