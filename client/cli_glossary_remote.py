@@ -9,6 +9,7 @@ with its line, so a broken file never reaches the server.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,6 +29,7 @@ def register_remote(commands: argparse._SubParsersAction) -> None:
     listing = commands.add_parser(
         "list", help="list the server's glossaries", description="List the server's glossaries."
     )
+    listing.add_argument("--json", action="store_true", help="as a JSON list")
     listing.set_defaults(func=run_list)
 
     show = commands.add_parser(
@@ -74,6 +76,22 @@ def register_remote(commands: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     with connect(args) as translator:
         glossaries = _call(args, translator.list_glossaries)
+    if args.json:
+        records = [
+            {
+                "name": info.name,
+                "version": info.version,
+                "term_count": info.term_count,
+                "update_time": info.update_time.isoformat() if info.update_time else None,
+                "description": info.description,
+                "source_language": info.source_language,
+                "target_language": info.target_language,
+                "load_error": info.load_error,
+            }
+            for info in glossaries
+        ]
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return EXIT_OK
     if not glossaries:
         print("the server has no glossaries: add one with `tarjama glossary push FILE`")
         return EXIT_OK

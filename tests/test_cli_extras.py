@@ -55,3 +55,11 @@ def test_completion_scripts_know_the_commands_and_their_options(shell: str, caps
     assert run.exit_code == 0
     for word in ("translate", "glossary", "--jsonl", "--local", "--glossary"):
         assert word in run.stdout
+
+
+def test_glossary_list_as_json(live: str, capsys, monkeypatch):
+    run = run_cli(["glossary", "list", "--json", "--server", live], capsys, monkeypatch)
+
+    [news] = [record for record in json.loads(run.stdout) if record["name"] == "news"]
+    assert news["version"] >= 1 and news["term_count"] > 100
+    assert news["load_error"] == ""
