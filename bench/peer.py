@@ -86,8 +86,10 @@ class PeerBenchmark:
         started = time.perf_counter()
         installed = self.peer.ensure_venv()
         self.peer.install_packages(self.model_dir, self.cores)
+        manifest = json.loads((self.model_dir / "manifest.json").read_text(encoding="utf-8"))
         self.results["model"] = {
             "directory": self.model_dir.name,
+            "architecture": manifest["architecture"],
             "mean_source_tokens": round(mean_tokens, 1),
             "decode_length": self.decoding.length,
             "beam_size": BEAM_SIZE,
@@ -160,8 +162,8 @@ class PeerBenchmark:
         model, peer = self.results["model"], self.results["peer"]
         raw = self.results["raw"]
         lines = [
-            f"tarjama against {peer['versions']} on the same random-weight model "
-            f"(opus-mt-ar-en shape, int8, beam {BEAM_SIZE}, intra_threads {self.cores}), "
+            f"tarjama against {peer['versions']} on the same model ({model['architecture']}, "
+            f"int8, beam {BEAM_SIZE}, intra_threads {self.cores}), "
             f"{model['decode_length']} target tokens decoded per sentence on both sides; raw "
             f"CTranslate2 batch {RAW_BATCH}: {statistics.mean(raw['rates']):.2f} sentences/s "
             f"(mean of {len(raw['rates'])} blocks, {spread(raw['rates'])}). Load average "
