@@ -116,7 +116,7 @@ class Pipeline:
             hits, skipped = plan_hits(
                 source, matcher.find(source), options.term_spans_exclude_clitics
             )
-            key = (self._cache_key(source, hits, options), skipped)
+            key: Hashable = (self._cache_key(source, hits, options), skipped)
             cached = self._cached(key, options)
             results.append((cached, True) if cached is not None else None)
             if cached is None:
