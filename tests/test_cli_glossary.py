@@ -44,7 +44,8 @@ def test_validate_lists_every_problem_and_fails(capsys: pytest.CaptureFixture[st
     assert errors[:5] == [
         f"{INVALID}:1: name 'Bad Name' is not valid: use 1-64 lower-case letters, digits, "
         "'-' or '_', starting with a letter",
-        f"{INVALID}:5: بوتين: unknown key 'colour': use source, target, kind, note, exact",
+        f"{INVALID}:5: بوتين: unknown key 'colour': use source, target, kind, note, exact, "
+        "article, guard, ambiguous, skip_when, apply_when",
         f"{INVALID}:6: ISIS: source 'ISIS' has no Arabic letter",
         f"{INVALID}:8: بوتينُ: source 'بوتينُ' is already at line 3 with a different target "
         "'Putin' (here 'Vladimir Putin') ('بوتين' is the same after normalisation): "

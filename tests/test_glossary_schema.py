@@ -89,7 +89,8 @@ INVALID_CASES = [
     ),
     pytest.param(
         term_yaml(extra="    colour: red\n"),
-        r"g\.yaml:5: حلب: unknown key 'colour': use source, target, kind, note, exact",
+        r"g\.yaml:5: حلب: unknown key 'colour': use source, target, kind, note, exact, "
+        r"article, guard, ambiguous, skip_when, apply_when",
         id="unknown-term-key",
     ),
     pytest.param(

@@ -59,3 +59,17 @@ def test_generated_modules_import_under_the_namespace() -> None:
     assert translator_pb2.DESCRIPTOR.package == "tarjama.v1"
     assert hasattr(translator_pb2_grpc, "TranslatorStub")
     assert importlib.util.find_spec("tarjama.v1.translator_pb2") is not None
+
+
+def test_every_term_field_of_the_news_glossary_survives_the_wire():
+    from tarjama import wire
+    from tarjama.glossary import bundled_glossary_path, load_glossary
+
+    path = bundled_glossary_path("news")
+    assert path is not None
+    news = load_glossary(path)
+    assert any(term.skip_when or term.guard or term.article for term in news.terms)
+
+    back = wire.glossary_from_proto(wire.glossary_to_proto(news))
+
+    assert back.terms == news.terms

@@ -155,6 +155,11 @@ def term_to_proto(term: Term) -> pb.Term:
         kind=term.kind,
         note=term.note,
         exact=term.exact,
+        article=term.article,
+        guard=term.guard,
+        ambiguous=term.ambiguous,
+        skip_when=list(term.skip_when),
+        apply_when=list(term.apply_when),
     )
 
 
@@ -166,6 +171,11 @@ def term_from_proto(message: pb.Term) -> Term:
         kind=message.kind or "other",
         note=message.note,
         exact=message.exact,
+        article=message.article,
+        guard=message.guard,
+        ambiguous=message.ambiguous,
+        skip_when=tuple(message.skip_when),
+        apply_when=tuple(message.apply_when),
     )
 
 

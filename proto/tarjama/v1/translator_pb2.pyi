@@ -126,18 +126,28 @@ class WordAlignment(_message.Message):
     def __init__(self, source: _Optional[_Union[Span, _Mapping]] = ..., target: _Optional[_Union[Span, _Mapping]] = ...) -> None: ...
 
 class Term(_message.Message):
-    __slots__ = ("source", "target", "kind", "note", "exact")
+    __slots__ = ("source", "target", "kind", "note", "exact", "article", "guard", "ambiguous", "skip_when", "apply_when")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     EXACT_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    GUARD_FIELD_NUMBER: _ClassVar[int]
+    AMBIGUOUS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_WHEN_FIELD_NUMBER: _ClassVar[int]
+    APPLY_WHEN_FIELD_NUMBER: _ClassVar[int]
     source: _containers.RepeatedScalarFieldContainer[str]
     target: str
     kind: str
     note: str
     exact: bool
-    def __init__(self, source: _Optional[_Iterable[str]] = ..., target: _Optional[str] = ..., kind: _Optional[str] = ..., note: _Optional[str] = ..., exact: _Optional[bool] = ...) -> None: ...
+    article: str
+    guard: bool
+    ambiguous: bool
+    skip_when: _containers.RepeatedScalarFieldContainer[str]
+    apply_when: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source: _Optional[_Iterable[str]] = ..., target: _Optional[str] = ..., kind: _Optional[str] = ..., note: _Optional[str] = ..., exact: _Optional[bool] = ..., article: _Optional[str] = ..., guard: _Optional[bool] = ..., ambiguous: _Optional[bool] = ..., skip_when: _Optional[_Iterable[str]] = ..., apply_when: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Glossary(_message.Message):
     __slots__ = ("name", "version", "description", "source_language", "target_language", "terms", "term_count", "update_time", "load_error")
