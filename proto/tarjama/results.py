@@ -67,6 +67,14 @@ class WordAlignment:
 
 
 @dataclass(frozen=True)
+class ReviewReason:
+    """Why a sentence needs review: a ``code`` for programs, a ``detail`` for people."""
+
+    code: str  # "low_score", "term_not_copied", "skipped_term", "length_ratio", ...
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class SentencePair:
     source: str
     target: str
@@ -78,6 +86,10 @@ class SentencePair:
     unconstrained_target: str = ""
     cached: bool = False
     skipped_terms: tuple[SkippedTerm, ...] = ()
+    # 0 (check it) to 1, see tarjama.server.translate.confidence; 0 from a server before it
+    confidence: float = 0.0
+    needs_review: bool = False
+    review_reasons: tuple[ReviewReason, ...] = ()
 
 
 @dataclass(frozen=True)

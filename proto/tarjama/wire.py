@@ -14,6 +14,7 @@ from tarjama.results import (
     GlossaryRef,
     Limits,
     ModelInfo,
+    ReviewReason,
     SentencePair,
     SkippedTerm,
     Span,
@@ -67,6 +68,11 @@ def sentence_from_proto(pair: pb.SentencePair) -> SentencePair:
             )
             for skip in pair.skipped_terms
         ),
+        confidence=pair.confidence,
+        needs_review=pair.needs_review,
+        review_reasons=tuple(
+            ReviewReason(reason.code, reason.detail) for reason in pair.review_reasons
+        ),
     )
 
 
@@ -103,6 +109,12 @@ def sentence_to_proto(pair: SentencePair) -> pb.SentencePair:
                 reason=skip.reason,
             )
             for skip in pair.skipped_terms
+        ],
+        confidence=pair.confidence,
+        needs_review=pair.needs_review,
+        review_reasons=[
+            pb.ReviewReason(code=reason.code, detail=reason.detail)
+            for reason in pair.review_reasons
         ],
     )
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tarjama.results import SentencePair, SkippedTerm, Span, TermHit, WordAlignment
+from tarjama.results import (
+    ReviewReason,
+    SentencePair,
+    SkippedTerm,
+    Span,
+    TermHit,
+    WordAlignment,
+)
 from tarjama.server.translate.segment import LINE_BREAK, Sentence
 
 
@@ -34,6 +41,8 @@ class SentenceResult:
     alignment: tuple[WordAlignment, ...] = ()
     unconstrained_target: str = ""
     skipped_terms: tuple[SkippedTerm, ...] = ()
+    confidence: float = 1.0  # set by tarjama.server.translate.confidence.assess
+    review_reasons: tuple[ReviewReason, ...] = ()
 
 
 def assemble(
@@ -78,4 +87,7 @@ def _pair(
         unconstrained_target=result.unconstrained_target,
         cached=cached,
         skipped_terms=tuple(skip.shifted(source_start) for skip in result.skipped_terms),
+        confidence=result.confidence,
+        needs_review=bool(result.review_reasons),
+        review_reasons=result.review_reasons,
     )

@@ -33,6 +33,7 @@ from tarjama.server.translate.assemble import (
     WordAlignment,
     assemble,
 )
+from tarjama.server.translate.confidence import assess
 from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer, plan_hits
 from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.engine import BatchTranslator, EncodedSource, EngineResult
@@ -161,7 +162,7 @@ class Pipeline:
                 enforcer.accept_plain(output)
         results = {}
         for job in jobs:
-            result = self._sentence_result(job, options)
+            result = assess(job.text, self._sentence_result(job, options))
             if self.cache is not None:
                 self.cache.put(job.key, result)
             results[job.key] = result

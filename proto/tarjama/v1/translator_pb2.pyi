@@ -64,7 +64,7 @@ class TranslateResponse(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., translation: _Optional[str] = ..., sentences: _Optional[_Iterable[_Union[SentencePair, _Mapping]]] = ..., model: _Optional[str] = ..., glossaries: _Optional[_Iterable[_Union[GlossaryRef, _Mapping]]] = ..., stats: _Optional[_Union[TranslateStats, _Mapping]] = ...) -> None: ...
 
 class SentencePair(_message.Message):
-    __slots__ = ("source", "target", "source_span", "target_span", "term_hits", "alignment", "score", "unconstrained_target", "cached", "skipped_terms")
+    __slots__ = ("source", "target", "source_span", "target_span", "term_hits", "alignment", "score", "unconstrained_target", "cached", "skipped_terms", "confidence", "needs_review", "review_reasons")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     SOURCE_SPAN_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,9 @@ class SentencePair(_message.Message):
     UNCONSTRAINED_TARGET_FIELD_NUMBER: _ClassVar[int]
     CACHED_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_TERMS_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_REASONS_FIELD_NUMBER: _ClassVar[int]
     source: str
     target: str
     source_span: Span
@@ -85,7 +88,18 @@ class SentencePair(_message.Message):
     unconstrained_target: str
     cached: bool
     skipped_terms: _containers.RepeatedCompositeFieldContainer[SkippedTerm]
-    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., source_span: _Optional[_Union[Span, _Mapping]] = ..., target_span: _Optional[_Union[Span, _Mapping]] = ..., term_hits: _Optional[_Iterable[_Union[TermHit, _Mapping]]] = ..., alignment: _Optional[_Iterable[_Union[WordAlignment, _Mapping]]] = ..., score: _Optional[float] = ..., unconstrained_target: _Optional[str] = ..., cached: _Optional[bool] = ..., skipped_terms: _Optional[_Iterable[_Union[SkippedTerm, _Mapping]]] = ...) -> None: ...
+    confidence: float
+    needs_review: bool
+    review_reasons: _containers.RepeatedCompositeFieldContainer[ReviewReason]
+    def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., source_span: _Optional[_Union[Span, _Mapping]] = ..., target_span: _Optional[_Union[Span, _Mapping]] = ..., term_hits: _Optional[_Iterable[_Union[TermHit, _Mapping]]] = ..., alignment: _Optional[_Iterable[_Union[WordAlignment, _Mapping]]] = ..., score: _Optional[float] = ..., unconstrained_target: _Optional[str] = ..., cached: _Optional[bool] = ..., skipped_terms: _Optional[_Iterable[_Union[SkippedTerm, _Mapping]]] = ..., confidence: _Optional[float] = ..., needs_review: _Optional[bool] = ..., review_reasons: _Optional[_Iterable[_Union[ReviewReason, _Mapping]]] = ...) -> None: ...
+
+class ReviewReason(_message.Message):
+    __slots__ = ("code", "detail")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    detail: str
+    def __init__(self, code: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class SkippedTerm(_message.Message):
     __slots__ = ("glossary", "source_term", "target_term", "source_span", "reason")
