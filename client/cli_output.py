@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 from google.protobuf import json_format
 
 from tarjama.client.cli import EXIT_USAGE, CliError
 from tarjama.client.cli_inputs import Job
 from tarjama.client.html_report import render_html
-from tarjama.results import Translation
+from tarjama.results import SentencePair, Translation
 from tarjama.wire import translation_to_proto
 
 
 class Output:
     """Writes each translation in the chosen format, to its file or to standard output."""
 
-    def __init__(self, output_format: str, jobs: list[Job]) -> None:
+    def __init__(self, output_format: str, jobs: list[Job], *, review_only: bool = False) -> None:
         self.format = output_format
+        self.review_only = review_only
         # Several inputs sharing standard output need telling apart.
         self.label_inputs = sum(job.output is None for job in jobs) > 1
         self.stdout_header_done = False
@@ -39,6 +41,8 @@ class Output:
 
     def render(self, job: Job, text: str, translation: Translation) -> str:
         label = self.label_inputs and job.output is None
+        if self.review_only and self.format != "tsv":  # TSV keeps the sentence numbers
+            translation = flagged_only(translation)
         if self.format == "json":
             return render_json(translation)
         if self.format == "html":
@@ -46,9 +50,22 @@ class Output:
         if self.format == "tsv":
             header = not (job.output is None and self.stdout_header_done)
             self.stdout_header_done |= job.output is None
-            return render_tsv(translation, job.name if label else None, header=header)
+            return render_tsv(
+                translation,
+                job.name if label else None,
+                header=header,
+                review_only=self.review_only,
+            )
         heading = f"==> {job.name} <==\n" if label else ""
+        if self.review_only:  # the flagged sentences, one a line: the rest is not printed
+            return heading + "".join(_cell(pair.target) + "\n" for pair in translation.sentences)
         return heading + translation.translation.rstrip("\n") + "\n"
+
+
+def flagged_only(translation: Translation) -> Translation:
+    """Only the pairs that need review; their spans still point into the whole text."""
+    pairs = tuple(pair for pair in translation.sentences if pair.needs_review)
+    return replace(translation, sentences=pairs)
 
 
 def render_json(translation: Translation) -> str:
@@ -64,20 +81,26 @@ def response_dict(translation: Translation) -> dict:
     )
 
 
-def render_tsv(translation: Translation, file_label: str | None, *, header: bool) -> str:
+def render_tsv(
+    translation: Translation, file_label: str | None, *, header: bool, review_only: bool = False
+) -> str:
     """One row per sentence pair; a first column names the input when several share it."""
     prefix = [] if file_label is None else [_cell(file_label)]
-    columns = (
-        ["sentence", "source", "target"]
-        if file_label is None
-        else ["file", "sentence", "source", "target"]
-    )
+    columns = ["sentence", "source", "target", "confidence", "review"]
+    columns = columns if file_label is None else ["file", *columns]
     rows = [columns] if header else []
     rows += [
-        [*prefix, str(number), _cell(pair.source), _cell(pair.target)]
+        [*prefix, str(number), _cell(pair.source), _cell(pair.target), *_review_cells(pair)]
         for number, pair in enumerate(translation.sentences, start=1)
+        if pair.needs_review or not review_only
     ]
     return "".join("\t".join(row) + "\n" for row in rows)
+
+
+def _review_cells(pair: SentencePair) -> list[str]:
+    """The confidence, and the codes of the review reasons (empty: no review needed)."""
+    codes = dict.fromkeys(reason.code for reason in pair.review_reasons)
+    return [f"{pair.confidence:.2f}", ",".join(codes)]
 
 
 def _cell(value: str) -> str:

@@ -40,7 +40,7 @@ from tarjama.client.cli_inputs import (
     read_jsonl,
 )
 from tarjama.client.cli_local import local_translator
-from tarjama.client.cli_output import Output, response_dict
+from tarjama.client.cli_output import Output, flagged_only, response_dict
 from tarjama.client.cli_progress import JobProgress
 from tarjama.client.errors import Busy, NotFound, ServerUnavailable, TarjamaError, Unauthenticated
 from tarjama.client.translator import Translator
@@ -107,6 +107,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--alignment", action="store_true", help="include word alignments (json, html)"
     )
+    parser.add_argument(
+        "--review-only",
+        action="store_true",
+        help="only the sentence pairs that need review (low confidence, a term not copied, …)",
+    )
     parser.add_argument("--beam", type=int, default=0, metavar="N", help="beam width (1-16)")
     parser.add_argument(
         "--output",
@@ -151,7 +156,11 @@ def run_translate(args: argparse.Namespace) -> int:
     jobs = plan_jobs(args.inputs, args.output, args.format, jsonl=args.jsonl)
     documents = _jsonl_documents(jobs) if args.jsonl else (_file_document(job) for job in jobs)
     total = _count_lines(jobs) if args.jsonl else len(jobs)
-    write = JsonlWriter() if args.jsonl else FileWriter(Output(args.format, jobs))
+    write = (
+        JsonlWriter(review_only=args.review_only)
+        if args.jsonl
+        else FileWriter(Output(args.format, jobs, review_only=args.review_only))
+    )
     if args.model and not args.local:
         raise CliError("--model goes with --local: a server serves its own model", EXIT_USAGE)
     with ExitStack() as cleanup:
@@ -327,10 +336,13 @@ class FileWriter:
 class JsonlWriter:
     """One line per input line, into the job's output file or standard output."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, review_only: bool = False) -> None:
         self._files: dict[Job, TextIO] = {}
+        self.review_only = review_only
 
     def __call__(self, document: Document, translation: Translation) -> None:
+        if self.review_only:
+            translation = flagged_only(translation)
         self._line(document, {"id": document.request_id} | response_dict(translation))
 
     def error(self, document: Document, error: Exception) -> None:

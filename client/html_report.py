@@ -5,7 +5,9 @@ are highlighted in both, and hovering a sentence or a term highlights its counte
 With word alignments in the translation (``--alignment``), hovering a word highlights the
 words aligned to it. A term found but not applied (skipped, with its reason) is marked in
 the Arabic with a dashed underline. Inline CSS and JS from html_report.html, no external
-resources; every piece of text from the document or the server is escaped.
+resources; every piece of text from the document or the server is escaped. A sentence
+that needs review carries a ⚑ marker (its reasons in the tooltip), and a list at the top
+orders the flagged sentences least confident first, each linking to its pair.
 """
 
 from __future__ import annotations
@@ -59,8 +61,35 @@ def render_html(source_text: str, translation: Translation, *, title: str) -> st
         for rows in paragraphs
     )
     return _TEMPLATE.substitute(
-        title=escape(title), meta=escape(_meta_line(source_text, translation)), body=body
+        title=escape(title),
+        meta=escape(_meta_line(source_text, translation)),
+        review=_review_list(translation),
+        body=body,
     )
+
+
+def _review_list(translation: Translation) -> str:
+    """The sentences that need review, least confident first, each linking to its pair."""
+    flagged = sorted(
+        (pair.confidence, index, pair)
+        for index, pair in enumerate(translation.sentences)
+        if pair.needs_review
+    )
+    if not flagged:
+        return ""
+    items = "\n".join(
+        f'      <li><a href="#pair-{index}">{confidence:.2f}</a> '
+        f"{escape(_reasons_text(pair))}: {escape(pair.target)}</li>"
+        for confidence, index, pair in flagged
+    )
+    return (
+        f'  <section class="review"><h2>Review first ({len(flagged)}, least confident '
+        f"first)</h2>\n    <ol>\n{items}\n    </ol>\n  </section>"
+    )
+
+
+def _reasons_text(pair: SentencePair) -> str:
+    return ", ".join(dict.fromkeys(reason.code.replace("_", " ") for reason in pair.review_reasons))
 
 
 def _meta_line(source_text: str, translation: Translation) -> str:
@@ -81,12 +110,19 @@ def _pair_html(index: int, pair: SentencePair) -> str:
     copied = pair.score == 0 and pair.source == pair.target
     classes = "pair copied" if copied else "pair"
     tooltip = "copied through: nothing to translate" if copied else f"score {pair.score:.2f}"
+    marker = ""
+    if pair.needs_review:
+        classes += " needs-review"
+        details = "; ".join(f"{reason.code}: {reason.detail}" for reason in pair.review_reasons)
+        tooltip += f", confidence {pair.confidence:.2f}, review: {details}"
+        marker = f'<span class="flag" title="{escape(_reasons_text(pair))}">⚑</span> '
     source_words, target_words = _aligned_words(index, pair)
     english = _highlight(pair.target, target_marks, target_words)
     arabic = _highlight(pair.source, source_marks, source_words)
     return (
-        f'    <div class="{classes}" data-pair="{index}" title="{escape(tooltip)}">\n'
-        f'      <p class="en" lang="en" dir="ltr">{english}</p>\n'
+        f'    <div class="{classes}" id="pair-{index}" data-pair="{index}" '
+        f'title="{escape(tooltip)}">\n'
+        f'      <p class="en" lang="en" dir="ltr">{marker}{english}</p>\n'
         f'      <p class="ar" lang="ar" dir="rtl">{arabic}</p>\n'
         "    </div>"
     )
