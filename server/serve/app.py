@@ -14,8 +14,11 @@ import logging
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -24,7 +27,7 @@ from grpc_reflection.v1alpha import reflection
 from tarjama import __version__
 from tarjama.server.serve.auth import BearerTokenInterceptor, server_credentials
 from tarjama.server.serve.batcher import Batcher, BatcherOptions
-from tarjama.server.serve.config import ServerConfig, unknown_environment
+from tarjama.server.serve.config import ServerConfig, token_problem, unknown_environment
 from tarjama.server.serve.logs import configure_logging
 from tarjama.server.serve.metrics import (
     Metrics,
@@ -34,14 +37,19 @@ from tarjama.server.serve.metrics import (
     create_metrics,
     start_metrics_server,
 )
-from tarjama.server.serve.service import SERVICE_NAME, Backend, CallLog, TranslatorService
+from tarjama.server.serve.service import (
+    SERVICE_NAME,
+    Backend,
+    CallLog,
+    TranslatorService,
+    add_to_server,
+)
 from tarjama.server.stores.glossaries import GlossaryStore, UnknownGlossaryError
 from tarjama.server.stores.models import ModelStore
 from tarjama.server.translate.cache import SentenceCache
 from tarjama.server.translate.engine import Engine, EngineOptions
 from tarjama.server.translate.pipeline import Pipeline
 from tarjama.v1 import translator_pb2 as pb
-from tarjama.v1 import translator_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +66,12 @@ class TarjamaServer:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.metrics = create_metrics(config.metrics_port is not None)
+        if config.auth_token and (problem := token_problem(config.auth_token)):
+            raise StartupError(f"auth_token {problem}")
+        try:
+            self.metrics = create_metrics(config.metrics_port is not None)
+        except MetricsError as error:
+            raise StartupError(str(error)) from None
         call_log = CallLog(self.metrics)
         self.service = TranslatorService(config, call_log)
         self.health = health.HealthServicer()
@@ -67,8 +80,9 @@ class TarjamaServer:
         interceptors = (
             [BearerTokenInterceptor(config.auth_token, call_log)] if config.auth_token else []
         )
+        self._calls = DrainingExecutor(config.rpc_threads)
         self.grpc_server = grpc.server(
-            ThreadPoolExecutor(max_workers=config.rpc_threads, thread_name_prefix="tarjama-rpc"),
+            self._calls,  # type: ignore[arg-type]  # grpc only calls submit()
             interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", config.max_message_bytes),
@@ -77,7 +91,7 @@ class TarjamaServer:
             ],
             maximum_concurrent_rpcs=config.max_concurrent_calls,
         )
-        pb_grpc.add_TranslatorServicer_to_server(self.service, self.grpc_server)
+        add_to_server(self.service, self.grpc_server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc_server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc_server
@@ -87,7 +101,7 @@ class TarjamaServer:
         if isinstance(self.metrics, PrometheusMetrics) and config.metrics_port is not None:
             try:
                 self.metrics_server = start_metrics_server(
-                    config.metrics_port, config.host, metrics=self.metrics
+                    config.metrics_port, config.metrics_host, metrics=self.metrics
                 )
             except MetricsError as error:
                 raise StartupError(str(error)) from None
@@ -112,9 +126,13 @@ class TarjamaServer:
 
     def stop(self, grace: float | None) -> threading.Event:
         """Stops accepting calls, lets those in flight finish within `grace` seconds, then
-        stops the batcher; the event is set once all of it is done."""
+        stops the batcher; the event is set once all of it is done. Calls that have not
+        started yet (waiting for a thread) answer UNAVAILABLE at once, logged, so that
+        clients retry them elsewhere instead of seeing them cancelled when `grace` ends."""
         self.health.enter_graceful_shutdown()
+        self.service.begin_stop()
         grpc_stopped = self.grpc_server.stop(grace)
+        self._calls.drain()
         done = threading.Event()
 
         def wind_down() -> None:
@@ -155,6 +173,41 @@ class TarjamaServer:
                 "machine's; choose another --port or --host"
             )
         return port
+
+
+class DrainingExecutor:
+    """The RPC thread pool, with one thing ThreadPoolExecutor lacks: :meth:`drain` runs
+    the calls still waiting for a thread at once on a thread of its own, so that at
+    shutdown they answer (UNAVAILABLE) instead of waiting behind calls in flight."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tarjama-rpc")
+        self._waiting: deque[Callable[[], object]] = deque()
+
+    def submit(self, fn: Callable[..., object], /, *args: Any, **kwargs: Any) -> Future[None]:
+        self._waiting.append(lambda: fn(*args, **kwargs))
+        return self._pool.submit(self._run_next)
+
+    def drain(self) -> None:
+        threading.Thread(target=self._run_all, name="tarjama-rpc-drain", daemon=True).start()
+
+    def _run_next(self) -> None:
+        try:
+            work = self._waiting.popleft()
+        except IndexError:
+            return  # drain() ran it
+        work()
+
+    def _run_all(self) -> None:
+        while True:
+            try:
+                work = self._waiting.popleft()
+            except IndexError:
+                return
+            try:
+                work()
+            except Exception:
+                log.exception("a call failed while the server was stopping")
 
 
 def build_backend(config: ServerConfig, engine: Engine, metrics: Metrics) -> Backend:

@@ -91,6 +91,28 @@ def _text(raw: Any) -> str:
     return raw.strip()
 
 
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a bearer token, or None. gRPC metadata values are printable
+    ASCII: a client could never send a token with other characters."""
+    if any(char.isspace() for char in token):
+        return "must not contain spaces or other whitespace"
+    if not all(" " < char <= "~" for char in token):
+        return "must be printable ASCII (letters, digits, punctuation): gRPC metadata is ASCII"
+    return None
+
+
+def _token(raw: Any) -> str:
+    token = _text(raw)
+    if raw and not token:
+        raise ValueError(
+            "is whitespace only, which would leave glossary writes open: set a real token, "
+            "or unset it to run without one"
+        )
+    if token and (problem := token_problem(token)):
+        raise ValueError(problem)
+    return token
+
+
 def _path(raw: Any) -> Path:
     text = _text(raw)
     if not text:
@@ -229,7 +251,7 @@ class ServerConfig:
         default=16, metadata=_about("largest beam a request may ask for", _POSITIVE)
     )
     max_concurrent_streams: int = field(
-        default=100,
+        default=1024,
         metadata=_about("concurrent calls per client connection (HTTP/2 streams)", _POSITIVE),
     )
     rpc_threads: int = field(
@@ -265,7 +287,7 @@ class ServerConfig:
     auth_token: str = field(
         default="",
         repr=False,
-        metadata=_about("bearer token glossary writes need; empty: writes are open", _text),
+        metadata=_about("bearer token glossary writes need; empty: writes are open", _token),
     )
     auth_token_file: Path | None = field(
         default=None,
@@ -289,6 +311,14 @@ class ServerConfig:
             "port of the Prometheus /metrics endpoint (needs prometheus-client); 0 picks a "
             "free port; empty: off",
             _optional(_PORT),
+        ),
+    )
+    metrics_host: str = field(
+        default="127.0.0.1",
+        metadata=_about(
+            "address of the metrics endpoint, which has no authentication: loopback unless "
+            "set (0.0.0.0 for all interfaces)",
+            _text,
         ),
     )
     grace_period_s: float = field(
@@ -437,9 +467,9 @@ def _finish(config: ServerConfig, origins: Mapping[str, str]) -> ServerConfig:
             "auth_token_file, not both"
         )
     token = config.auth_token_file.read_text(encoding="utf-8").strip()
-    if not token or any(char.isspace() for char in token):
+    if not token or token_problem(token):
         raise ConfigError(
             f"{where('auth_token_file')}: {config.auth_token_file} must hold exactly one "
-            "token, without spaces"
+            f"token, without spaces ({token_problem(token) or 'it is empty'})"
         )
     return replace(config, auth_token=token)

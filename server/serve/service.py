@@ -4,7 +4,8 @@ Each RPC runs on a gRPC worker thread. Translate checks the request against the 
 in force, resolves the glossaries into a (cached) matcher, and hands the document to the
 pipeline with a per-request view of the batcher, so the thread only waits while the
 batcher's workers run CTranslate2 together with other requests' sentences. Domain errors
-become status codes here and nowhere else; every call writes one request log line.
+become status codes here and nowhere else; every call writes one request log line, and so
+does a request that cannot even be parsed (see :func:`add_to_server`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError, Message
 
 from tarjama.glossary import Term, validate_terms
 from tarjama.server.serve import batcher as batching
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.serve.messages import (
-    RETRY_AFTER_KEY,
     RpcFailure,
     checked_request_id,
     glossary_from_proto,
@@ -34,7 +35,9 @@ from tarjama.server.serve.messages import (
     glossary_to_proto,
     invalid_argument,
     problem_summary,
+    queue_full,
     response_to_proto,
+    unavailable,
     unknown_glossary_status,
 )
 from tarjama.server.serve.metrics import Metrics, NullMetrics
@@ -52,6 +55,8 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Translator"].full_name
 request_log = logging.getLogger("tarjama.server.requests")
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Admit = Callable[[int], AbstractContextManager[object]]
+SHUTTING_DOWN = "the server is shutting down: retry, on another replica if there is one"
 
 
 @dataclass
@@ -81,6 +86,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         self._config = config
         self.call_log = call_log or CallLog()
         self._backend: Backend | None = None
+        self._stopping = False
         # TranslateStream translates the requests it has read ahead on these threads.
         self._stream_workers = ThreadPoolExecutor(
             max_workers=config.rpc_threads, thread_name_prefix="tarjama-stream"
@@ -88,6 +94,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
 
     def attach(self, backend: Backend) -> None:
         self._backend = backend
+
+    def begin_stop(self) -> None:
+        """From now on, calls that start answer UNAVAILABLE (retryable) at once; those
+        already running go on."""
+        self._stopping = True
 
     def close(self) -> None:
         self._stream_workers.shutdown(wait=False, cancel_futures=True)
@@ -104,9 +115,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         stop = threading.Event()
         pending: queue.Queue[Future[pb.TranslateResponse] | None] = queue.Queue()
         slots = threading.Semaphore(self._config.stream_read_ahead)
+        # One stream's read-ahead must never fill the queue all clients share.
+        budget = SentenceBudget(max(1, self._config.max_queue_sentences // 2), stop)
         threading.Thread(
             target=self._read_stream,
-            args=(request_iterator, context, pending, slots, stop),
+            args=(request_iterator, context, pending, slots, budget),
             name="tarjama-stream-reader",
             daemon=True,
         ).start()
@@ -188,6 +201,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         context: grpc.ServicerContext,
         record: RequestRecord,
         stream_stopped: Callable[[], bool] = lambda: False,
+        admit: Admit = lambda sentences: nullcontext(),
     ) -> pb.TranslateResponse:
         started = time.perf_counter()
         backend = self._ready()
@@ -212,14 +226,18 @@ class TranslatorService(pb_grpc.TranslatorServicer):
             is_cancelled=lambda: stream_stopped() or not context.is_active(),
         )
         try:
-            document = backend.pipeline.translate(
-                text, translator=translator, matcher=matcher, options=options, sentences=sentences
-            )
+            with admit(len(sentences)):
+                document = backend.pipeline.translate(
+                    text,
+                    translator=translator,
+                    matcher=matcher,
+                    options=options,
+                    sentences=sentences,
+                )
         except batching.QueueFullError as error:
-            raise RpcFailure(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
+            raise queue_full(
                 f"the translation queue is full: retry in {error.retry_after_ms} ms",
-                ((RETRY_AFTER_KEY, str(error.retry_after_ms)),),
+                error.retry_after_ms,
             ) from None
         except batching.DeadlineExceededError:
             raise RpcFailure(
@@ -228,11 +246,9 @@ class TranslatorService(pb_grpc.TranslatorServicer):
                 "send fewer sentences per request",
             ) from None
         except batching.RequestTooLargeError as error:
-            raise invalid_argument(str(error)) from None
+            raise invalid_argument(str(error), "text") from None
         except batching.BatcherStoppedError:
-            raise RpcFailure(
-                grpc.StatusCode.UNAVAILABLE, "the server is shutting down: retry on another"
-            ) from None
+            raise unavailable(SHUTTING_DOWN) from None
         except batching.CancelledError:
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:  # gRPC ended the call at its deadline
@@ -255,7 +271,8 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if options.beam_size > limit:
             raise invalid_argument(
                 f"options.beam_size {options.beam_size} is over the limit of {limit}: use "
-                f"1-{limit}, or 0 for the server default ({self._config.beam_size})"
+                f"1-{limit}, or 0 for the server default ({self._config.beam_size})",
+                "options.beam_size",
             )
         return PipelineOptions(
             beam_size=options.beam_size or None,
@@ -270,12 +287,13 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if len(messages) > limit:
             raise invalid_argument(
                 f"{len(messages)} inline terms is over the limit of {limit}: put the terms in "
-                "a server glossary (PutGlossary) and name it in `glossaries`"
+                "a server glossary (PutGlossary) and name it in `glossaries`",
+                "terms",
             )
         terms = tuple(term_from_proto(message) for message in messages)
         problems = validate_terms(terms, "terms")
         if problems:
-            raise invalid_argument(problem_summary(problems))
+            raise invalid_argument(problem_summary(problems), "terms")
         return terms
 
     def _glossary_names(self, request: pb.TranslateRequest) -> tuple[str, ...]:
@@ -286,7 +304,9 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if repeated:
             shown = ", ".join(repr(name[:MAX_NAME_SHOWN]) for name in repeated[:3])
             more = f" (and {len(repeated) - 3} others)" if len(repeated) > 3 else ""
-            raise invalid_argument(f"glossaries names {shown}{more} more than once: name each once")
+            raise invalid_argument(
+                f"glossaries names {shown}{more} more than once: name each once", "glossaries"
+            )
         return names
 
     def _check_text(self, text: str) -> None:
@@ -294,18 +314,20 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if len(text) > limit:
             raise invalid_argument(
                 f"text has {len(text)} characters, over the limit of {limit}: split the "
-                "document into several requests"
+                "document into several requests",
+                "text",
             )
         if not text.strip():
             raise invalid_argument(
-                "text is empty: send the Arabic document in TranslateRequest.text"
+                "text is empty: send the Arabic document in TranslateRequest.text", "text"
             )
 
     def _check_sentences(self, sentences: int) -> None:
         if sentences > self._config.max_sentences:
             raise invalid_argument(
                 f"text has {sentences} sentences, over the limit of "
-                f"{self._config.max_sentences}: split the document into several requests"
+                f"{self._config.max_sentences}: split the document into several requests",
+                "text",
             )
 
     # -- TranslateStream -------------------------------------------------------------------
@@ -316,10 +338,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         context: grpc.ServicerContext,
         pending: queue.Queue[Future[pb.TranslateResponse] | None],
         slots: threading.Semaphore,
-        stop: threading.Event,
+        budget: SentenceBudget,
     ) -> None:
         """Reads requests while read-ahead slots are free: a client that does not read its
         responses stops being read, and HTTP/2 flow control then stops its sends."""
+        stop = budget.stop
         try:
             for request in requests:
                 while not slots.acquire(timeout=0.2):
@@ -327,7 +350,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
                         return
                 if stop.is_set():
                     return
-                pending.put(self._stream_workers.submit(self._stream_one, request, context, stop))
+                pending.put(self._stream_workers.submit(self._stream_one, request, context, budget))
         except grpc.RpcError:
             pass  # the client went away; the responder sees the call end
         except Exception:
@@ -336,15 +359,24 @@ class TranslatorService(pb_grpc.TranslatorServicer):
             pending.put(None)
 
     def _stream_one(
-        self, request: pb.TranslateRequest, context: grpc.ServicerContext, stop: threading.Event
+        self,
+        request: pb.TranslateRequest | Undecodable,
+        context: grpc.ServicerContext,
+        budget: SentenceBudget,
     ) -> pb.TranslateResponse:
         record = RequestRecord("TranslateStream")
         with self.call_log.call(record):
-            return _as_failure(lambda: self._translate(request, context, record, stop.is_set))
+            if isinstance(request, Undecodable):
+                raise request.failure()
+            return _as_failure(
+                lambda: self._translate(request, context, record, budget.stop.is_set, budget.hold)
+            )
 
     # -- plumbing --------------------------------------------------------------------------
 
     def _ready(self) -> Backend:
+        if self._stopping:
+            raise unavailable(SHUTTING_DOWN)
         if self._backend is None:
             raise RpcFailure(
                 grpc.StatusCode.UNAVAILABLE,
@@ -414,7 +446,100 @@ def _as_failure(work: Callable[[], T]) -> T:
 
 
 def _abort(context: grpc.ServicerContext, failure: RpcFailure) -> NoReturn:
-    if failure.trailing:
-        context.set_trailing_metadata(failure.trailing)
-    context.abort(failure.code, failure.message)
+    context.abort_with_status(failure.status())
     raise AssertionError("grpc's abort returned")  # it raises; this keeps type checkers honest
+
+
+class SentenceBudget:
+    """Sentences one TranslateStream may have translating at once. A request that would
+    go over waits for the stream's earlier ones (the stream slows down and, its read-ahead
+    slots taken, stops reading) instead of failing in a queue it filled itself. One request
+    alone always goes ahead: the batcher judges it against the queue like any other."""
+
+    def __init__(self, limit: int, stop: threading.Event) -> None:
+        self.stop = stop
+        self._limit = limit
+        self._used = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, sentences: int) -> Iterator[None]:
+        with self._changed:
+            while self._used and self._used + sentences > self._limit:
+                if self.stop.is_set():
+                    raise RpcFailure(grpc.StatusCode.CANCELLED, "the stream ended")
+                self._changed.wait(0.2)
+            self._used += sentences
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._used -= sentences
+                self._changed.notify_all()
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """A request whose bytes did not parse (e.g. a string field that is not UTF-8)."""
+
+    message_type: str
+    error: str
+
+    def failure(self) -> RpcFailure:
+        return invalid_argument(
+            f"the {self.message_type} could not be parsed ({self.error}): string fields must "
+            "be valid UTF-8; send the text as UTF-8"
+        )
+
+
+def add_to_server(service: TranslatorService, server: grpc.Server) -> None:
+    """Registers ``service`` as the generated ``add_TranslatorServicer_to_server`` does,
+    but with request parsers that never raise: gRPC answers a parser's exception with
+    INTERNAL and a traceback in the log per request, whereas a request that does not parse
+    is the client's mistake (INVALID_ARGUMENT) and gets the usual request log line."""
+    handlers = {}
+    for method in pb.DESCRIPTOR.services_by_name["Translator"].methods:
+        request_type = getattr(pb, method.input_type.name)
+        response_type = getattr(pb, method.output_type.name)
+        parse = _lenient_parser(request_type)
+        behaviour = getattr(service, method.name)
+        if method.client_streaming:  # TranslateStream: _stream_one answers Undecodable
+            handlers[method.name] = grpc.stream_stream_rpc_method_handler(
+                behaviour, parse, response_type.SerializeToString
+            )
+        else:
+            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+                _refusing_undecodable(service, method.name, behaviour),
+                parse,
+                response_type.SerializeToString,
+            )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    server.add_registered_method_handlers(SERVICE_NAME, handlers)
+
+
+def _lenient_parser(message_type: type[Message]) -> Callable[[bytes], Message | Undecodable]:
+    def parse(data: bytes) -> Message | Undecodable:
+        try:
+            return message_type.FromString(data)
+        except DecodeError as error:
+            return Undecodable(message_type.DESCRIPTOR.name, str(error))
+
+    return parse
+
+
+def _refusing_undecodable(
+    service: TranslatorService, name: str, behaviour: Callable[[Any, Any], Any]
+) -> Callable[[Any, grpc.ServicerContext], Any]:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        if isinstance(request, Undecodable):
+            return service._call(RequestRecord(name), context, _raiser(request.failure()))
+        return behaviour(request, context)
+
+    return handle
+
+
+def _raiser(failure: RpcFailure) -> Callable[[], NoReturn]:
+    def work() -> NoReturn:
+        raise failure
+
+    return work
