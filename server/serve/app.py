@@ -28,7 +28,7 @@ from tarjama import __version__
 from tarjama.server.serve.auth import BearerTokenInterceptor, server_credentials
 from tarjama.server.serve.batcher import Batcher, BatcherOptions
 from tarjama.server.serve.config import ServerConfig, token_problem, unknown_environment
-from tarjama.server.serve.logs import configure_logging
+from tarjama.server.serve.logs import CallLog, configure_logging
 from tarjama.server.serve.metrics import (
     Metrics,
     MetricsError,
@@ -37,13 +37,8 @@ from tarjama.server.serve.metrics import (
     create_metrics,
     start_metrics_server,
 )
-from tarjama.server.serve.service import (
-    SERVICE_NAME,
-    Backend,
-    CallLog,
-    TranslatorService,
-    add_to_server,
-)
+from tarjama.server.serve.requests import SERVICE_NAME, add_to_server
+from tarjama.server.serve.service import Backend, TranslatorService
 from tarjama.server.stores.glossaries import GlossaryStore, UnknownGlossaryError
 from tarjama.server.stores.models import ModelStore
 from tarjama.server.translate.cache import SentenceCache

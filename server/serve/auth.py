@@ -8,7 +8,8 @@ from collections.abc import Callable
 import grpc
 
 from tarjama.server.serve.config import ServerConfig
-from tarjama.server.serve.service import SERVICE_NAME, CallLog, RequestRecord
+from tarjama.server.serve.logs import CallLog, RequestRecord
+from tarjama.server.serve.requests import SERVICE_NAME
 
 WRITE_METHODS = frozenset(f"/{SERVICE_NAME}/{name}" for name in ("PutGlossary", "DeleteGlossary"))
 

@@ -17,16 +17,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import grpc
-from google.protobuf.message import DecodeError, Message
 
 from tarjama.glossary import Term, validate_terms
 from tarjama.server.serve import batcher as batching
 from tarjama.server.serve.config import ServerConfig
+from tarjama.server.serve.logs import CallLog, RequestRecord
 from tarjama.server.serve.messages import (
     RpcFailure,
     checked_request_id,
@@ -40,7 +40,7 @@ from tarjama.server.serve.messages import (
     unavailable,
     unknown_glossary_status,
 )
-from tarjama.server.serve.metrics import Metrics, NullMetrics
+from tarjama.server.serve.requests import SentenceBudget, Undecodable
 from tarjama.server.stores.glossaries import (
     GlossaryStore,
     UnknownGlossaryError,
@@ -51,22 +51,10 @@ from tarjama.v1 import translator_pb2_grpc as pb_grpc
 from tarjama.wire import term_from_proto
 
 MAX_NAME_SHOWN = 64  # characters of a name an error message repeats
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Translator"].full_name
-request_log = logging.getLogger("tarjama.server.requests")
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Admit = Callable[[int], AbstractContextManager[object]]
 SHUTTING_DOWN = "the server is shutting down: retry, on another replica if there is one"
-
-
-@dataclass
-class RequestRecord:
-    """What the request log line says about one call."""
-
-    method: str
-    request_id: str = ""
-    sentences: int = 0
-    status: str = "OK"
 
 
 @dataclass(frozen=True)
@@ -374,6 +362,18 @@ class TranslatorService(pb_grpc.TranslatorServicer):
 
     # -- plumbing --------------------------------------------------------------------------
 
+    def refuse_undecodable(
+        self, method: str, request: Undecodable, context: grpc.ServicerContext
+    ) -> NoReturn:
+        """Answers a request that did not parse (see ``requests.add_to_server``)."""
+        failure = request.failure()
+
+        def work() -> NoReturn:
+            raise failure
+
+        self._call(RequestRecord(method), context, work)
+        raise AssertionError("_call aborts the call")
+
     def _ready(self) -> Backend:
         if self._stopping:
             raise unavailable(SHUTTING_DOWN)
@@ -395,41 +395,6 @@ class TranslatorService(pb_grpc.TranslatorServicer):
                 _abort(context, failure)
 
 
-class CallLog:
-    """Ends every call with one request log line (text or JSON) and its metrics."""
-
-    def __init__(self, metrics: Metrics | None = None) -> None:
-        self._metrics = metrics or NullMetrics()
-
-    @contextmanager
-    def call(self, record: RequestRecord) -> Iterator[RequestRecord]:
-        started = time.perf_counter()
-        try:
-            yield record
-        except RpcFailure as failure:
-            record.status = failure.code.name
-            raise
-        except BaseException:
-            if record.status == "OK":  # an abort() sets the status before raising
-                record.status = "UNKNOWN"
-            raise
-        finally:
-            self.write(record, time.perf_counter() - started)
-
-    def write(self, record: RequestRecord, seconds: float) -> None:
-        fields = {
-            "method": record.method,
-            "request_id": record.request_id,
-            "sentences": record.sentences,
-            "ms": round(seconds * 1000, 1),
-            "status": record.status,
-        }
-        request_log.info(
-            "%s id=%s sentences=%d ms=%.1f status=%s", *fields.values(), extra={"fields": fields}
-        )
-        self._metrics.record_request(record.method, record.status, seconds)
-
-
 def _as_failure(work: Callable[[], T]) -> T:
     """Runs `work`; any unexpected error becomes INTERNAL (logged with its traceback), so
     nothing a client sends can take the server down."""
@@ -448,98 +413,3 @@ def _as_failure(work: Callable[[], T]) -> T:
 def _abort(context: grpc.ServicerContext, failure: RpcFailure) -> NoReturn:
     context.abort_with_status(failure.status())
     raise AssertionError("grpc's abort returned")  # it raises; this keeps type checkers honest
-
-
-class SentenceBudget:
-    """Sentences one TranslateStream may have translating at once. A request that would
-    go over waits for the stream's earlier ones (the stream slows down and, its read-ahead
-    slots taken, stops reading) instead of failing in a queue it filled itself. One request
-    alone always goes ahead: the batcher judges it against the queue like any other."""
-
-    def __init__(self, limit: int, stop: threading.Event) -> None:
-        self.stop = stop
-        self._limit = limit
-        self._used = 0
-        self._changed = threading.Condition()
-
-    @contextmanager
-    def hold(self, sentences: int) -> Iterator[None]:
-        with self._changed:
-            while self._used and self._used + sentences > self._limit:
-                if self.stop.is_set():
-                    raise RpcFailure(grpc.StatusCode.CANCELLED, "the stream ended")
-                self._changed.wait(0.2)
-            self._used += sentences
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._used -= sentences
-                self._changed.notify_all()
-
-
-@dataclass(frozen=True)
-class Undecodable:
-    """A request whose bytes did not parse (e.g. a string field that is not UTF-8)."""
-
-    message_type: str
-    error: str
-
-    def failure(self) -> RpcFailure:
-        return invalid_argument(
-            f"the {self.message_type} could not be parsed ({self.error}): string fields must "
-            "be valid UTF-8; send the text as UTF-8"
-        )
-
-
-def add_to_server(service: TranslatorService, server: grpc.Server) -> None:
-    """Registers ``service`` as the generated ``add_TranslatorServicer_to_server`` does,
-    but with request parsers that never raise: gRPC answers a parser's exception with
-    INTERNAL and a traceback in the log per request, whereas a request that does not parse
-    is the client's mistake (INVALID_ARGUMENT) and gets the usual request log line."""
-    handlers = {}
-    for method in pb.DESCRIPTOR.services_by_name["Translator"].methods:
-        request_type = getattr(pb, method.input_type.name)
-        response_type = getattr(pb, method.output_type.name)
-        parse = _lenient_parser(request_type)
-        behaviour = getattr(service, method.name)
-        if method.client_streaming:  # TranslateStream: _stream_one answers Undecodable
-            handlers[method.name] = grpc.stream_stream_rpc_method_handler(
-                behaviour, parse, response_type.SerializeToString
-            )
-        else:
-            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-                _refusing_undecodable(service, method.name, behaviour),
-                parse,
-                response_type.SerializeToString,
-            )
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
-    server.add_registered_method_handlers(SERVICE_NAME, handlers)
-
-
-def _lenient_parser(message_type: type[Message]) -> Callable[[bytes], Message | Undecodable]:
-    def parse(data: bytes) -> Message | Undecodable:
-        try:
-            return message_type.FromString(data)
-        except DecodeError as error:
-            return Undecodable(message_type.DESCRIPTOR.name, str(error))
-
-    return parse
-
-
-def _refusing_undecodable(
-    service: TranslatorService, name: str, behaviour: Callable[[Any, Any], Any]
-) -> Callable[[Any, grpc.ServicerContext], Any]:
-    def handle(request: Any, context: grpc.ServicerContext) -> Any:
-        if isinstance(request, Undecodable):
-            return service._call(RequestRecord(name), context, _raiser(request.failure()))
-        return behaviour(request, context)
-
-    return handle
-
-
-def _raiser(failure: RpcFailure) -> Callable[[], NoReturn]:
-    def work() -> NoReturn:
-        raise failure
-
-    return work
