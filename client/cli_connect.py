@@ -19,6 +19,7 @@ from tarjama.client.errors import (
     Conflict,
     DeadlineExceeded,
     InvalidRequest,
+    MessageTooLarge,
     NotFound,
     PermissionDenied,
     ServerUnavailable,
@@ -175,6 +176,13 @@ def cli_error(error: TarjamaError, args: argparse.Namespace) -> CliError:
             else f"pass --token TOKEN or set {TOKEN_ENV}"
         )
         return CliError(f"the server at {server} refused the call ({said}): {what_to_do}")
+    if isinstance(error, MessageTooLarge):
+        return CliError(
+            f"a message of {error.size} bytes is over the limit of {error.limit} bytes of the "
+            f"server at {server} or of this client: translate a file (the CLI sends it in "
+            "pieces under the server's limits) with fewer inline terms, or ask the operator "
+            "to raise the server's --max-message-bytes"
+        )
     if isinstance(error, Busy):
         wait = f"{error.retry_after_ms} ms" if error.retry_after_ms is not None else "a moment"
         return CliError(f"the server at {server} is busy ({said}): try again in {wait}")

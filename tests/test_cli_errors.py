@@ -12,15 +12,20 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import pytest
 
 from tarjama.client.cli import EXIT_FAILURE, EXIT_UNAVAILABLE, EXIT_USAGE
 from tarjama.glossary import bundled_glossary_path, load_glossary
+from tarjama.v1 import translator_pb2_grpc
 from tests.client_fakes import (
     CliRun,
     FakeServer,
+    FakeTranslator,
+    Script,
     run_cli,
     self_signed_certificate,
     start_fake_server,
@@ -394,3 +399,24 @@ def test_tls_mismatch(cli, tmp_path: Path, tls_options: list[str], reason: str):
 
     assert_one_line(run, EXIT_UNAVAILABLE, reason, "--ca PEM")
     assert (trusted.exit_code, trusted.stdout) == (0, "SERVING\n")
+
+
+def test_a_text_over_the_message_limit_is_too_large_not_busy(cli, tmp_path: Path):
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=4),
+        options=[("grpc.max_receive_message_length", 1024)],
+    )
+    translator_pb2_grpc.add_TranslatorServicer_to_server(FakeTranslator(Script(), []), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    path = tmp_path / "long.txt"
+    path.write_text(KERRY * 40, encoding="utf-8")
+    try:
+        run = cli("translate", str(path), "--server", f"127.0.0.1:{port}")
+    finally:
+        server.stop(None)
+
+    assert_one_line(
+        run, EXIT_FAILURE, "bytes is over the limit of 1024 bytes", "--max-message-bytes"
+    )
+    assert "busy" not in run.stderr

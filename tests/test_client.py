@@ -23,6 +23,7 @@ from tarjama.client import (
     Glossary,
     HealthStatus,
     InvalidRequest,
+    MessageTooLarge,
     NotFound,
     RetryPolicy,
     ServerUnavailable,
@@ -30,7 +31,9 @@ from tarjama.client import (
     Translator,
     Unauthenticated,
 )
+from tarjama.client.errors import error_from_status
 from tarjama.glossary import bundled_glossary_path, load_glossary, match_key
+from tarjama.server.serve.messages import invalid_argument, queue_full
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.wire import translation_from_proto, translation_to_proto
 from tests.client_fakes import FakeServer, self_signed_certificate, start_fake_server
@@ -382,3 +385,41 @@ def test_live_stream_async_and_health(live: str):
     single, health = asyncio.run(scenario())
     assert single.sentences[0].source == SENTENCE
     assert health is HealthStatus.SERVING
+
+
+def test_rich_error_details_from_the_server_are_read():
+    busy_status = queue_full("the translation queue is full: retry in 1500 ms", 1500).status()
+    busy = error_from_status(busy_status.code, busy_status.details, busy_status.trailing_metadata)
+    assert isinstance(busy, Busy) and busy.retry_after_ms == 1500
+    assert busy.error_details.quota_violations[0][0] == "translation queue"
+
+    invalid_status = invalid_argument("text has 9 characters, over the limit", "text").status()
+    invalid = error_from_status(
+        invalid_status.code, invalid_status.details, invalid_status.trailing_metadata
+    )
+    assert isinstance(invalid, InvalidRequest)
+    assert invalid.error_details.field_violations == (
+        ("text", "text has 9 characters, over the limit"),
+    )
+
+
+def test_rich_details_win_over_the_old_retry_trailer():
+    status = queue_full("full", 700).status()
+    trailers = (("retry-after-ms", "5"), *status.trailing_metadata)
+    assert error_from_status(status.code, status.details, trailers).retry_after_ms == 700
+
+
+def test_a_request_over_the_message_limit_is_too_large_not_busy(
+    random_model_dir: Path, tmp_path: Path
+):
+    with (
+        live_server(random_model_dir, tmp_path, max_message_bytes=4096) as address,
+        Translator(address) as client,
+    ):
+        with pytest.raises(
+            MessageTooLarge, match=r"over the limit of 4096 bytes: send less"
+        ) as raised:
+            client.translate(SENTENCE * 60)
+        assert client.translate(SENTENCE).sentences
+    assert not isinstance(raised.value, Busy)
+    assert raised.value.limit == 4096 and raised.value.size > 4096
