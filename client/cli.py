@@ -26,6 +26,7 @@ EXIT_INTERRUPTED = 130
 COMMAND_MODULES = (
     "tarjama.client.cli_translate",
     "tarjama.client.cli_glossary",
+    "tarjama.client.cli_consistency",
     "tarjama.client.cli_model",
     "tarjama.client.cli_health",
     "tarjama.client.cli_serve",
