@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tarjama.server.bulk.rows import OUTPUT_COLUMNS, BulkInputError
 from tarjama.server.serve.config import ServerConfig
+
+if TYPE_CHECKING:
+    from tarjama.server.translate.engine import Engine
 
 ACTOR_CPU_SHARE = 0.5
 BATCH_ROWS = 32
@@ -41,12 +45,20 @@ def run_ray(
     jobs: int,
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
+    with ray_session(address, temp_dir) as ray:
+        translate_on_ray(
+            ray, inputs, write, config, done=done, actors=actors, jobs=jobs, on_row=on_row
+        )
+
+
+@contextmanager
+def ray_session(address: str | None, temp_dir: Path) -> Iterator[Any]:
+    """The ``ray`` module, connected to the cluster at ``address`` or to a new local Ray."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray
     except ImportError:
         raise BulkInputError("--ray needs Ray: pip install 'tarjama[batch]'") from None
-    cores = os.cpu_count() or 1
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
@@ -57,35 +69,53 @@ def run_ray(
             )
         temp_dir.mkdir(parents=True, exist_ok=True)
         ray.init(
-            num_cpus=cores,
+            num_cpus=os.cpu_count() or 1,
             include_dashboard=False,
             _temp_dir=str(temp_dir.resolve()),
             _node_ip_address="127.0.0.1",
             log_to_driver=False,
         )
     try:
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the CLI draws its own
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        dataset = _read(ray, inputs)
-        if done:
-            dataset = dataset.filter(lambda row: str(row.get("id")) not in done)
-        per_actor = replace(config, intra_threads=max(1, cores // max(1, actors)))
-        results = dataset.map_batches(
-            _Translate,
-            fn_constructor_kwargs={"config": per_actor, "jobs": jobs},
-            batch_size=BATCH_ROWS,
-            concurrency=actors,
-            num_cpus=ACTOR_CPU_SHARE,
-            batch_format="pyarrow",
-        )
-        for batch in results.iter_batches(batch_size=BATCH_ROWS, batch_format="pyarrow"):
-            for row in batch.to_pylist():
-                write(row)
-                if on_row:
-                    on_row(row)
+        yield ray
     finally:
         ray.shutdown()
+
+
+def translate_on_ray(
+    ray: Any,
+    inputs: Sequence[Path],
+    write: Callable[[dict[str, Any]], None],
+    config: ServerConfig,
+    *,
+    done: set[str],
+    actors: int,
+    jobs: int,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+    load: Callable[[ServerConfig], Engine] | None = None,
+) -> None:
+    """One job in a :func:`ray_session`; ``load`` builds each actor's engine (by default
+    the server's ``load_engine``; the benchmark fixes the decoding length with it)."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the CLI draws its own
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    dataset = _read(ray, inputs)
+    if done:
+        dataset = dataset.filter(lambda row: str(row.get("id")) not in done)
+    cores = os.cpu_count() or 1
+    per_actor = replace(config, intra_threads=max(1, cores // max(1, actors)))
+    results = dataset.map_batches(
+        _Translate,
+        fn_constructor_kwargs={"config": per_actor, "jobs": jobs, "load": load},
+        batch_size=BATCH_ROWS,
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=ACTOR_CPU_SHARE,
+        batch_format="pyarrow",
+    )
+    for batch in results.iter_batches(batch_size=BATCH_ROWS, batch_format="pyarrow"):
+        for row in batch.to_pylist():
+            write(row)
+            if on_row:
+                on_row(row)
 
 
 def _read(ray: Any, inputs: Sequence[Path]) -> Any:
@@ -101,10 +131,12 @@ def _read(ray: Any, inputs: Sequence[Path]) -> Any:
 class _Translate:
     """A Ray actor: one model, translating batches of rows."""
 
-    def __init__(self, config: ServerConfig, jobs: int) -> None:
+    def __init__(
+        self, config: ServerConfig, jobs: int, load: Callable[[ServerConfig], Engine] | None
+    ) -> None:
         from tarjama.server.bulk.local import BulkTranslator
 
-        self.translator = BulkTranslator(config)
+        self.translator = BulkTranslator(config, load(config) if load else None)
         self.jobs = jobs
 
     def __call__(self, batch: Any) -> Any:

@@ -1,0 +1,378 @@
+"""Bulk translation (`tarjama batch`, tarjama issue 14 §1) against raw CTranslate2.
+
+One corpus of documents (JSON Lines, ids, no glossaries) is translated in one run by:
+
+* raw CTranslate2 ``translate_batch`` over the corpus's own sentences, batch 32: the
+  reference, measured in a block before and after every other path (``_reference.py``);
+* the in-process path (``BulkTranslator``, what ``tarjama batch`` runs by default);
+* the Ray path (``tarjama batch --ray``): a local Ray, one actor, then two actors, each
+  job in its own Ray session, as the CLI starts one; the session's start and shutdown are
+  timed apart from the job (a cluster is started once for many corpora).
+
+Every path reads the JSON Lines file and writes Parquet parts with the CLI's ``Sink``;
+every job's clock includes loading its model. The model is the random-weight one in the
+opus-mt-ar-en shape (``make_model.py``); every path decodes exactly ``round(1.1 x mean
+source tokens)`` target tokens with beam 4 (random weights never stop on their own).
+Targets: in-process >= 0.95x raw, Ray on one machine >= 0.85x raw.
+
+    python bench/bulk.py [--quick] [--out DIR]      # --quick: < 2 minutes, a smoke check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from itertools import cycle, islice
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/bulk.py` puts only bench/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from bench._raw import Decoding, RawEngine, process_cpu_seconds  # noqa: E402
+from bench._reference import RawReference, spread  # noqa: E402
+from bench._report import machine  # noqa: E402
+from bench._workload import SentencePool  # noqa: E402
+from bench.make_model import FULL, ensure_model  # noqa: E402
+from tarjama.server.bulk.local import BulkTranslator  # noqa: E402
+from tarjama.server.bulk.rows import Sink, read_rows  # noqa: E402
+from tarjama.server.serve.config import ServerConfig  # noqa: E402
+from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
+from tarjama.server.translate.segment import segment  # noqa: E402
+
+BEAM_SIZE = 4
+RAW_BATCH = 32
+LENGTH_FACTOR = 1.1
+JOBS = 8  # documents in flight per model: the CLI's default
+IN_PROCESS_TARGET, RAY_TARGET = 0.95, 0.85
+# Sentences per document, in turn (before segmentation): short news items to long ones.
+SENTENCES_PER_DOCUMENT = (2, 6, 3, 5, 4)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    documents: int
+    raw_batches: int  # timed batches of RAW_BATCH per reference block
+
+
+FULL_SIZES = Sizes(documents=64, raw_batches=8)  # 256 sentences: 2 Ray batches of 32 rows
+QUICK_SIZES = Sizes(documents=8, raw_batches=1)
+
+
+@dataclass
+class PathResult:
+    name: str
+    documents: int
+    sentences: int
+    seconds: float  # the job: model load, reading, translating, writing
+    reference: float  # raw sentences/s, mean of the blocks before and after
+    started: float  # epoch seconds when the job began
+    calls: list[Call]  # every CTranslate2 call of the job's models, by start
+    cpu_seconds: float | None = None  # this process, for the in-process path
+    session_start_s: float | None = None  # Ray: ray.init
+    session_stop_s: float | None = None  # Ray: ray.shutdown
+
+    @property
+    def sentences_per_s(self) -> float:
+        return self.sentences / self.seconds
+
+    @property
+    def documents_per_s(self) -> float:
+        return self.documents / self.seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.sentences_per_s / self.reference
+
+    @property
+    def until_first_call(self) -> float:
+        """Seconds from the job's start to its first model call: loading, reading, actors."""
+        return self.calls[0].start - self.started
+
+    @property
+    def translating(self) -> float:
+        """Seconds from the first model call's start to the last one's end."""
+        return max(call.end for call in self.calls) - self.calls[0].start
+
+    @property
+    def steady_ratio(self) -> float:
+        """Throughput while the models translate, as a share of raw: what a large corpus,
+        whose start-up is negligible, would see."""
+        return self.sentences / self.translating / self.reference
+
+    @property
+    def end_to_end_ratio(self) -> float | None:
+        if self.session_start_s is None or self.session_stop_s is None:
+            return None
+        total = self.seconds + self.session_start_s + self.session_stop_s
+        return self.sentences / total / self.reference
+
+
+@dataclass(frozen=True)
+class Call:
+    """One CTranslate2 call of a path's engine: its sentences, its start and end (epoch
+    seconds, comparable across the Ray actors' processes on one machine)."""
+
+    sentences: int
+    start: float
+    end: float
+
+
+class RecordingEngine(Engine):
+    """The real engine, appending every call it makes to a file (the Ray actors are other
+    processes, so a file is how their calls come back)."""
+
+    def __init__(self, model_dir: Path, options: EngineOptions, record: Path) -> None:
+        super().__init__(model_dir, options)
+        self._record = record
+
+    def translate_batch(self, sources: Any, **options: Any) -> Any:
+        start = time.time()
+        results = super().translate_batch(sources, **options)
+        with self._record.open("a", encoding="utf-8") as stream:
+            stream.write(f"{len(sources)} {start} {time.time()}\n")
+        return results
+
+
+def fixed_length_engine(config: ServerConfig, *, length: int, records: Path) -> Engine:
+    """What each path's model is: the server's engine options, decoding ``length`` tokens."""
+    options = EngineOptions(
+        intra_threads=config.intra_threads,
+        beam_size=config.beam_size,
+        min_decoding_length=length,
+        max_decoding_length=length,
+    )
+    return RecordingEngine(Path(config.model), options, records / f"batches-{os.getpid()}.txt")
+
+
+def make_corpus(count: int, seed: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """``count`` documents of distinct sentences (paragraphs of one or two), and their
+    sentences as the server's segmenter cuts them (what every path translates)."""
+    pool = SentencePool(seed)
+    documents, sentences = [], []
+    for number, size in zip(range(count), cycle(SENTENCES_PER_DOCUMENT), strict=False):
+        taken = pool.take(size)
+        text = "\n".join(" ".join(taken[i : i + 2]) for i in range(0, size, 2))
+        documents.append({"id": f"doc-{number:05d}", "text": text})
+        sentences += [text[s.start : s.end] for s in segment(text) if s.has_arabic]
+    return documents, sentences
+
+
+def _read_calls(records: Path) -> list[Call]:
+    calls = []
+    for path in sorted(records.glob("batches-*.txt")):
+        for line in path.read_text("utf-8").splitlines():
+            size, start, end = line.split()
+            calls.append(Call(int(size), float(start), float(end)))
+        path.unlink()
+    return sorted(calls, key=lambda call: call.start)
+
+
+def _check(rows_written: list[dict[str, Any]], documents: int, sentences: int) -> None:
+    """Every document translated, every sentence by the model (none cached or dropped)."""
+    failed = [row for row in rows_written if not row["ok"]]
+    if failed:
+        raise RuntimeError(f"{len(failed)} documents failed, first: {failed[0]['error']}")
+    counted = sum(row["sentences"] for row in rows_written)
+    translated = sum(
+        json.loads(row["response"])["stats"].get("translated_sentences", 0) for row in rows_written
+    )
+    if len(rows_written) != documents or counted != sentences or translated != sentences:
+        raise RuntimeError(
+            f"{len(rows_written)} rows, {counted} sentences, {translated} translated by the "
+            f"model: expected {documents} documents of {sentences} sentences"
+        )
+
+
+def in_process(
+    corpus: Path, out: Path, config: ServerConfig, load: Callable[[ServerConfig], Engine]
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """``tarjama batch`` without --ray; the rows, its seconds and this process's CPU's."""
+    written: list[dict[str, Any]] = []
+    cpu_before, began, started = process_cpu_seconds(), time.time(), time.perf_counter()
+    sink = Sink(out)
+    with BulkTranslator(config, load(config)) as translator:
+        for row in translator.translate_rows(read_rows([corpus]), jobs=JOBS):
+            sink.write(row)
+            written.append(row)
+    sink.close()
+    return written, {
+        "job": time.perf_counter() - started,
+        "began": began,
+        "cpu": process_cpu_seconds() - cpu_before,
+    }
+
+
+def on_ray(
+    corpus: Path,
+    out: Path,
+    config: ServerConfig,
+    load: Callable[[ServerConfig], Engine],
+    actors: int,
+    timings: dict[str, float],
+) -> list[dict[str, Any]]:
+    """``tarjama batch --ray --actors N`` in a fresh local Ray; session times in ``timings``."""
+    from tarjama.server.bulk.ray_job import ray_session, translate_on_ray
+
+    written: list[dict[str, Any]] = []
+    ray_dir = Path(tempfile.mkdtemp(prefix="tjr"))  # short: Ray's socket paths end at 107
+    sink = Sink(out)
+    try:
+        started = time.perf_counter()
+        with ray_session(None, ray_dir) as ray:
+            timings["start"] = time.perf_counter() - started
+            timings["began"], job_started = time.time(), time.perf_counter()
+            translate_on_ray(
+                ray,
+                [corpus],
+                sink.write,
+                config,
+                done=set(),
+                actors=actors,
+                jobs=JOBS,
+                on_row=written.append,
+                load=load,
+            )
+            sink.close()
+            timings["job"] = time.perf_counter() - job_started
+            stopping = time.perf_counter()
+        timings["stop"] = time.perf_counter() - stopping
+    finally:
+        shutil.rmtree(ray_dir, ignore_errors=True)
+    return written
+
+
+def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[str, Any]]:
+    model = ensure_model(FULL)
+    cores = os.cpu_count() or 1
+    documents, sentences = make_corpus(sizes.documents, seed=14)
+    probe = RawEngine(model, Decoding(BEAM_SIZE, 1, cores))
+    mean_tokens = statistics.mean(len(pieces) for pieces in probe.pieces(sentences))
+    decoding = Decoding(BEAM_SIZE, round(LENGTH_FACTOR * mean_tokens), cores)
+    raw = RawReference(
+        RawEngine(model, decoding),
+        lambda count: list(islice(cycle(sentences), count)),  # the corpus's own sentences
+        RAW_BATCH,
+        sizes.raw_batches,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = out / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
+    records = out / "batches"
+    records.mkdir(exist_ok=True)
+    _read_calls(records)  # leftovers of an interrupted run
+    config = ServerConfig(
+        home=out / "home",
+        model=str(model),
+        beam_size=BEAM_SIZE,
+        intra_threads=cores,
+        default_glossaries=(),
+    )
+    load = partial(fixed_length_engine, length=decoding.length, records=records)
+    results = []
+
+    def measure(name: str, job: Callable[[Path], Any]) -> PathResult:
+        target = out / f"out-{name.replace(' ', '-')}"
+        shutil.rmtree(target, ignore_errors=True)
+        (written, extra), reference = raw.bracket(lambda: job(target))
+        _check(written, len(documents), len(sentences))
+        calls = _read_calls(records)
+        result = PathResult(
+            name, len(documents), len(sentences), extra["job"], reference, extra["began"], calls
+        )
+        result.cpu_seconds = extra.get("cpu")
+        result.session_start_s, result.session_stop_s = extra.get("start"), extra.get("stop")
+        print(f"{name}: {result.sentences_per_s:.2f} sentences/s, {result.ratio:.2f}x raw")
+        return result
+
+    def local(target: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        return in_process(corpus, target, config, load)
+
+    def ray(actors: int, target: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        timings: dict[str, float] = {}
+        return on_ray(corpus, target, config, load, actors, timings), timings
+
+    results.append(measure("in-process", local))
+    results.append(measure("Ray 1 actor", partial(ray, 1)))
+    results.append(measure("Ray 2 actors", partial(ray, 2)))
+    setup = {
+        "documents": len(documents),
+        "sentences": len(sentences),
+        "mean_source_tokens": round(mean_tokens, 1),
+        "decode_length": decoding.length,
+        "beam_size": BEAM_SIZE,
+        "intra_threads": cores,
+        "jobs": JOBS,
+    }
+    return results, raw, setup
+
+
+def table(results: Sequence[PathResult], raw: RawReference) -> str:
+    lines = [
+        "| path | documents/s | sentences/s | ratio to raw | while translating "
+        "| where the job's time went | target | result |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| raw CTranslate2, batch {RAW_BATCH} | | {raw.mean_rate:.2f} (mean of "
+        f"{len(raw.blocks)} blocks, {spread(raw.rates)}) | 1.00 | | "
+        f"{raw.cores_busy:.2f} cores busy | | |",
+    ]
+    for r in results:
+        target = IN_PROCESS_TARGET if r.name == "in-process" else RAY_TARGET
+        ratio = f"{r.ratio:.2f}"
+        if r.cpu_seconds:
+            ratio += f" (CPU {raw.cpu_seconds_per_sentence * r.sentences / r.cpu_seconds:.2f})"
+        tail = r.seconds - r.until_first_call - r.translating
+        where = (
+            f"{r.seconds:.1f} s: {r.until_first_call:.1f} s to the first model call, "
+            f"{r.translating:.1f} s translating ({len(r.calls)} calls, mean "
+            f"{statistics.mean(c.sentences for c in r.calls):.1f} sentences), {tail:.1f} s after"
+        )
+        if r.session_start_s is not None and r.session_stop_s is not None:
+            where += f"; Ray start {r.session_start_s:.1f} s, stop {r.session_stop_s:.1f} s"
+            ratio += f"; {r.end_to_end_ratio:.2f} with them"
+        lines.append(
+            f"| {r.name} | {r.documents_per_s:.2f} | {r.sentences_per_s:.2f} | {ratio} "
+            f"| {r.steady_ratio:.2f} | {where} | ≥ {target}× "
+            f"| {'PASS' if r.ratio >= target else 'MISS'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="8 documents: checks it runs")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "bulk")
+    args = parser.parse_args(argv)
+    about = machine()
+    started = time.perf_counter()
+    results, raw, setup = run(QUICK_SIZES if args.quick else FULL_SIZES, args.out)
+    report = table(results, raw)
+    print(json.dumps(setup))
+    print(report)
+    summary = {
+        "machine": about,
+        "setup": setup,
+        "raw": raw.summary(),
+        "paths": [
+            {**asdict(r), "ratio": round(r.ratio, 3), "steady_ratio": round(r.steady_ratio, 3)}
+            for r in results
+        ],
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    (args.out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.out / "report.md").write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
