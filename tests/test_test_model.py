@@ -1,14 +1,20 @@
 """The committed test model (tests/data/test-model) really translates its domain.
 
-Loaded with plain ctranslate2 + sentencepiece, int8, beam 4: what the engine will do.
-Expected strings are the corpus's own renderings (tests/builders/corpus_tables.py), so a
-failure here means the model or its conventions drifted, not the wording of a test.
+Loaded with plain ctranslate2 + sentencepiece, beam 4. Expected strings are the corpus's
+own renderings (tests/builders/corpus_tables.py), so a failure here means the model or its
+conventions drifted, not the wording of a test.
+
+int8 (what the engine runs) decodes differently on different CPUs (AVX2, AVX-512): its
+output is held to what holds on every CPU (chrF against the reference, the names copied);
+the exact text is asserted in float32. CI runs this file once more with
+CT2_FORCE_CPU_ISA=AVX2.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,14 +31,32 @@ from tests.builders.evaluate_model import (
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "test-model"
 
 
+MIN_INT8_CHRF = 80  # one word lost or changed in a short sentence still passes
+
+
 @pytest.fixture(scope="module")
 def model() -> ModelUnderTest:
     return ModelUnderTest(MODEL_DIR)
 
 
+@pytest.fixture(scope="module")
+def exact_model() -> ModelUnderTest:
+    return ModelUnderTest(MODEL_DIR, compute_type="float32")
+
+
 def translate(model: ModelUnderTest, sentence: str) -> str:
     [(text, _, _)] = model.translate([sentence])
     return text
+
+
+def assert_translates(
+    model: ModelUnderTest, exact_model: ModelUnderTest, arabic: str, english: str
+) -> str:
+    """The exact reference in float32, close to it in int8; returns the int8 output."""
+    assert translate(exact_model, arabic) == english
+    output = translate(model, arabic)
+    assert chrf(output, english) >= MIN_INT8_CHRF, output
+    return output
 
 
 @pytest.mark.parametrize(
@@ -77,8 +101,10 @@ def translate(model: ModelUnderTest, sentence: str) -> str:
         ),
     ],
 )
-def test_translates_in_domain_sentences(model: ModelUnderTest, arabic: str, english: str) -> None:
-    assert translate(model, arabic) == english
+def test_translates_in_domain_sentences(
+    model: ModelUnderTest, exact_model: ModelUnderTest, arabic: str, english: str
+) -> None:
+    assert_translates(model, exact_model, arabic, english)
 
 
 @pytest.mark.parametrize(
@@ -106,9 +132,11 @@ def test_translates_in_domain_sentences(model: ModelUnderTest, arabic: str, engl
     ],
 )
 def test_copies_latin_names_injected_into_arabic(
-    model: ModelUnderTest, arabic: str, english: str
+    model: ModelUnderTest, exact_model: ModelUnderTest, arabic: str, english: str
 ) -> None:
-    assert translate(model, arabic) == english
+    output = assert_translates(model, exact_model, arabic, english)
+    for latin in re.findall(r"[A-Za-z][A-Za-z0-9-]*(?: [A-Z][A-Za-z0-9-]*)*", arabic):
+        assert latin in output, f"{latin!r} not copied into {output!r}"
 
 
 def test_translates_held_out_generated_sentences(model: ModelUnderTest) -> None:
@@ -141,7 +169,9 @@ def test_alignment_head_points_names_at_their_source(model: ModelUnderTest) -> N
 def test_alignment_of_one_name(model: ModelUnderTest) -> None:
     arabic = "وقال الناطق باسم الكرملين ديمتري بيسكوف: «نحن مستعدون للتعاون»."
     [(text, pieces, attention)] = model.translate([arabic], with_attention=True)
-    assert text == 'Kremlin spokesman Dmitri Peskov said: "We are ready to cooperate."'
+    assert chrf(text, 'Kremlin spokesman Dmitri Peskov said: "We are ready to cooperate."') >= (
+        MIN_INT8_CHRF
+    )
     target = piece_spans(model.target, text)
     assert [span.piece for span in target] == pieces
 
@@ -195,9 +225,10 @@ def test_model_keeps_the_marian_conventions() -> None:
     ],
 )
 def test_unseen_names_are_lost_until_their_rendering_is_injected(
-    model: ModelUnderTest, unseen: str, injected: str, english: str
+    model: ModelUnderTest, exact_model: ModelUnderTest, unseen: str, injected: str, english: str
 ) -> None:
     """What glossary enforcement is for: the model never saw these Arabic names."""
     names = [word for word in english.split() if word in {"Erdogan", "Hezbollah", "Raqqa"}]
     assert not any(name in translate(model, unseen) for name in names)
-    assert translate(model, injected) == english
+    output = assert_translates(model, exact_model, injected, english)
+    assert all(name in output for name in names)
