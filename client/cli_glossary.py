@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from tarjama.client.cli_glossary_remote import register_remote  # list/show/push/delete
 
     register_remote(commands)
+    from tarjama.client.cli_suggest import register as register_suggest  # mined drafts
+
+    register_suggest(commands)
 
 
 def run_validate(args: argparse.Namespace) -> int:
