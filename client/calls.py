@@ -72,7 +72,12 @@ class RetryPolicy:
                 "backoffMultiplier": self.multiplier,
                 "retryableStatusCodes": ["UNAVAILABLE"],
             }
-        return json.dumps({"methodConfig": [method_config]})
+        # round_robin: a target that resolves to several replicas (ipv4:A,B, a DNS name
+        # with an address per replica, a headless Kubernetes Service) gets its calls
+        # spread over all of them; gRPC's default, pick_first, sends all to one.
+        return json.dumps(
+            {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": [method_config]}
+        )
 
 
 @dataclass(frozen=True)
