@@ -77,10 +77,12 @@ class TranslatorServicer:
     def Translate(self, request, context):
         """Translates one Arabic document into English: sentence pairs, glossary hits, spans.
         Errors: INVALID_ARGUMENT (empty or oversized text, too many sentences or inline terms,
-        bad options or terms), NOT_FOUND (a named glossary does not exist),
-        RESOURCE_EXHAUSTED (the translation queue is full: retry after the delay given in the
-        "retry-after-ms" trailing metadata), DEADLINE_EXCEEDED (the client's deadline expired
-        before the translation finished).
+        bad options or terms, a request that is not valid UTF-8; a google.rpc.BadRequest
+        detail names the field), NOT_FOUND (a named glossary does not exist),
+        RESOURCE_EXHAUSTED (the translation queue is full: retry after the google.rpc.RetryInfo
+        delay, also in the "retry-after-ms" trailing metadata for one more release; without
+        RetryInfo, a message over the size limit), DEADLINE_EXCEEDED (the client's deadline
+        expired before the translation finished), UNAVAILABLE (starting or shutting down: retry).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
