@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,8 @@ class TarjamaServer:
         started yet (waiting for a thread) answer UNAVAILABLE at once, logged, so that
         clients retry them elsewhere instead of seeing them cancelled when `grace` ends."""
         self.health.enter_graceful_shutdown()
-        self.service.begin_stop()
         grpc_stopped = self.grpc_server.stop(grace)
-        self._calls.drain()
+        self._calls.drain(self.service.refusing)
         done = threading.Event()
 
         def wind_down() -> None:
@@ -183,8 +183,11 @@ class DrainingExecutor:
         self._waiting.append(lambda: fn(*args, **kwargs))
         return self._pool.submit(self._run_next)
 
-    def drain(self) -> None:
-        threading.Thread(target=self._run_all, name="tarjama-rpc-drain", daemon=True).start()
+    def drain(self, context: Callable[[], AbstractContextManager[object]]) -> None:
+        """Runs the waiting calls, each inside ``context()``, on a thread of its own."""
+        threading.Thread(
+            target=self._run_all, args=(context,), name="tarjama-rpc-drain", daemon=True
+        ).start()
 
     def _run_next(self) -> None:
         try:
@@ -193,14 +196,15 @@ class DrainingExecutor:
             return  # drain() ran it
         work()
 
-    def _run_all(self) -> None:
+    def _run_all(self, context: Callable[[], AbstractContextManager[object]]) -> None:
         while True:
             try:
                 work = self._waiting.popleft()
             except IndexError:
                 return
             try:
-                work()
+                with context():
+                    work()
             except Exception:
                 log.exception("a call failed while the server was stopping")
 

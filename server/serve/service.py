@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -74,7 +74,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         self._config = config
         self.call_log = call_log or CallLog()
         self._backend: Backend | None = None
-        self._stopping = False
+        self._refusing = threading.local()  # set on the thread that drains at shutdown
         # TranslateStream translates the requests it has read ahead on these threads.
         self._stream_workers = ThreadPoolExecutor(
             max_workers=config.rpc_threads, thread_name_prefix="tarjama-stream"
@@ -83,10 +83,15 @@ class TranslatorService(pb_grpc.TranslatorServicer):
     def attach(self, backend: Backend) -> None:
         self._backend = backend
 
-    def begin_stop(self) -> None:
-        """From now on, calls that start answer UNAVAILABLE (retryable) at once; those
-        already running go on."""
-        self._stopping = True
+    @contextmanager
+    def refusing(self) -> Iterator[None]:
+        """Calls that start on this thread meanwhile answer UNAVAILABLE (retryable) at
+        once: at shutdown, for the calls still waiting for a thread."""
+        self._refusing.on = True
+        try:
+            yield
+        finally:
+            self._refusing.on = False
 
     def close(self) -> None:
         self._stream_workers.shutdown(wait=False, cancel_futures=True)
@@ -375,7 +380,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         raise AssertionError("_call aborts the call")
 
     def _ready(self) -> Backend:
-        if self._stopping:
+        if getattr(self._refusing, "on", False):
             raise unavailable(SHUTTING_DOWN)
         if self._backend is None:
             raise RpcFailure(
