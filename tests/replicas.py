@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tarjama.client import Translator
 from tarjama.client.errors import TarjamaError
@@ -112,7 +113,7 @@ def start_replica(
 
 
 @contextmanager
-def replicas(root: Path, count: int = 2, **settings: object) -> Iterator[list[Replica]]:
+def replicas(root: Path, count: int = 2, **settings: Any) -> Iterator[list[Replica]]:
     """``count`` replicas sharing ``root/glossaries``, started one after the other so that
     only the first seeds the bundled glossary into the shared folder."""
     started: list[Replica] = []
