@@ -217,6 +217,21 @@ def test_batches_hold_sentences_of_many_requests(
     assert [len(texts) for texts, _, _ in gated.calls] == [1, clients - 1]
 
 
+def test_two_workers_translate_two_batches_at_once(
+    gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
+) -> None:
+    batcher = running(workers=2)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(batcher.for_request().translate_batch, [sentences[0]])
+        wait_until(lambda: len(gated.calls) == 1, "the first batch held at the gate")
+        second = pool.submit(batcher.for_request().translate_batch, sentences[1:3])
+        wait_until(lambda: len(gated.calls) == 2, "a second batch beside the held one")
+        gated.gate.set()
+        assert first.result()[0].source.text == sentences[0]
+        assert [r.source.text for r in second.result()] == sentences[1:3]
+    assert [texts for texts, _, _ in gated.calls] == [sentences[:1], sentences[1:3]]
+
+
 def test_a_short_request_is_not_stuck_behind_a_long_document(
     gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
 ) -> None:

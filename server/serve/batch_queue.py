@@ -2,25 +2,30 @@
 
 Everything here is guarded by one condition variable; :mod:`tarjama.server.serve.batcher` owns
 the threads and the engine and documents the batching policy implemented here. Import the
-public names from there.
+public names from there. Time is read only through the injected clock
+(:mod:`tarjama.server.serve.batch_policy`), so tests drive the queue by hand (``poll``
+decides without blocking).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tarjama.server.serve.batch_policy import (
+    Clock,
+    MonotonicClock,
+    QueueView,
+    choose_batch,
+    company_wait_s,
+)
 from tarjama.server.translate.engine import EncodedSource, EngineResult
 
 # Retry hint when the queue is full before any batch has finished (no throughput known).
 UNKNOWN_RETRY_AFTER_MS = 1000
-# Callers of the last batch are awaited at most this share of its duration (or
-# max_wait_ms if longer): idle waiting costs at most about this share of throughput.
-RETURN_WAIT_SHARE = 0.1
 # Batches whose speed the retry hint is estimated from.
 THROUGHPUT_WINDOW = 32
 
@@ -63,8 +68,9 @@ class BatcherOptions:
         max_batch_tokens: source tokens per CTranslate2 call (sum over its sentences); a
             single longer sentence still goes, alone.
         max_batch_sentences: sentences per CTranslate2 call.
-        max_wait_ms: how long the oldest queued sentence may wait for company, and only
-            when company is expected (see tarjama.server.serve.batcher); 0 never waits.
+        max_wait_ms: the longest pause between arrivals an idle engine waits out for
+            company, and so the longest a lone caller waits (see
+            tarjama.server.serve.batcher); 0 never waits.
         max_queue_sentences: sentences waiting before new requests get QueueFullError.
         workers: CTranslate2 calls in flight; match the engine's ``inter_threads``.
     """
@@ -143,7 +149,7 @@ class Job:
     source: EncodedSource
     prefix: Sequence[str] | None
     tokens: int
-    arrived: float
+    arrived: float = field(default=0.0, init=False)  # set by BatchQueue.submit
 
 
 @dataclass(frozen=True)
@@ -173,8 +179,9 @@ class _Group:
 class BatchQueue:
     """Queued sentences grouped by GroupKey, and the rules for taking batches from them."""
 
-    def __init__(self, options: BatcherOptions) -> None:
+    def __init__(self, options: BatcherOptions, clock: Clock | None = None) -> None:
         self.options = options
+        self.clock = clock or MonotonicClock()
         self._cond = threading.Condition()
         self._groups: dict[GroupKey, _Group] = {}
         self._queued = 0
@@ -182,7 +189,9 @@ class BatchQueue:
         self._in_flight = 0
         self._last_batch_requests = 0
         self._last_batch_end = -math.inf
-        self._last_batch_seconds = 0.0
+        self._last_batch_seconds = 0.0  # 0 until a batch has run: no decode time known
+        self._last_arrival = -math.inf
+        self._arrivals_since_end = 0  # requests queued since the last batch ended
         self._recent: deque[tuple[int, float]] = deque(maxlen=THROUGHPUT_WINDOW)
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self.state = "new"  # new → running → stopping (drains, then workers exit)
@@ -214,7 +223,8 @@ class BatchQueue:
 
     def submit(self, request: PendingRequest, jobs: list[Job], key: GroupKey) -> None:
         """Queues a request's sentences, or raises why it cannot be queued."""
-        reason = request.reason_to_drop(time.monotonic())
+        now = self.clock.now()
+        reason = request.reason_to_drop(now)
         if reason is not None:
             raise reason
         capacity = self.options.max_queue_sentences
@@ -237,6 +247,10 @@ class BatchQueue:
                     f"waiting); retry in about {retry_after_ms} ms",
                     retry_after_ms,
                 )
+            for job in jobs:
+                job.arrived = now
+            self._last_arrival = now
+            self._arrivals_since_end += 1
             group = self._groups.setdefault(key, _Group(key))
             group.jobs.extend(jobs)
             group.tokens += sum(job.tokens for job in jobs)
@@ -254,22 +268,32 @@ class BatchQueue:
         """Blocks until a batch should start; None once stopping with nothing queued."""
         with self._cond:
             while True:
-                if not self._queued:
-                    if self.state != "running":
-                        return None
-                    self._cond.wait()
-                    continue
-                group = min(
-                    (g for g in self._groups.values() if g.jobs), key=lambda g: g.jobs[0].arrived
-                )
-                wait_s = self._company_wait_locked(group)
-                if wait_s > 0:
-                    self._cond.wait(wait_s)
-                    continue
-                jobs = self._take_locked(group)
-                if jobs:
-                    self._in_flight += 1
-                    return Batch(group.key, jobs)
+                decision = self._poll_locked()
+                if decision is None or isinstance(decision, Batch):
+                    return decision
+                self.clock.wait(self._cond, None if decision == math.inf else decision)
+
+    def poll(self) -> Batch | float | None:
+        """Decides now, without blocking: the batch to start (the caller must ``finish``
+        it), else the seconds until one would start if nothing else arrives (``math.inf``
+        with nothing queued), else None (stopping, nothing queued)."""
+        with self._cond:
+            return self._poll_locked()
+
+    def _poll_locked(self) -> Batch | float | None:
+        while self._queued:
+            now = self.clock.now()
+            group = min(
+                (g for g in self._groups.values() if g.jobs), key=lambda g: g.jobs[0].arrived
+            )
+            wait_s = self._company_wait_locked(group, now)
+            if wait_s > 0:
+                return wait_s
+            jobs = self._take_locked(group, now)
+            if jobs:  # else all of the group's requests were dropped: look again
+                self._in_flight += 1
+                return Batch(group.key, jobs)
+        return math.inf if self.state == "running" else None
 
     def finish(
         self, batch: Batch, results: Sequence[EngineResult] | BaseException, seconds: float
@@ -279,8 +303,9 @@ class BatchQueue:
         with self._cond:
             self._in_flight -= 1
             self._last_batch_requests = len(requests)
-            self._last_batch_end = time.monotonic()
+            self._last_batch_end = self.clock.now()
             self._last_batch_seconds = seconds
+            self._arrivals_since_end = 0
             self._count_locked(batch, len(requests), seconds)
             if isinstance(results, BaseException):
                 for request in requests:
@@ -291,58 +316,36 @@ class BatchQueue:
                     _deliver(job, result)
             self._cond.notify_all()
 
-    def _company_wait_locked(self, group: _Group) -> float:
+    def _company_wait_locked(self, group: _Group, now: float) -> float:
         """Seconds to wait for more sentences before starting this group's batch."""
         options = self.options
-        if self.state != "running":
+        if self.state != "running" or len(group.jobs) >= options.max_batch_sentences:
             return 0.0
-        full = len(group.jobs) >= options.max_batch_sentences
-        if full or group.tokens >= options.max_batch_tokens:
+        if group.tokens >= options.max_batch_tokens:
             return 0.0
-        max_wait_s = options.max_wait_ms / 1000
-        until = -math.inf
-        if self._in_flight > 0:  # another worker is busy: let this batch grow a little
-            until = group.jobs[0].arrived + max_wait_s
-        if len(self._queued_per_request) < self._last_batch_requests:
-            # The last batch's callers resubmit a moment after it returns, spread over
-            # milliseconds of thread wake-ups; counting from its end (not from the oldest
-            # arrival) lets late and returning callers merge into one batch.
-            burst_s = max(max_wait_s, RETURN_WAIT_SHARE * self._last_batch_seconds)
-            until = max(until, self._last_batch_end + burst_s)
-        return until - time.monotonic()
+        view = QueueView(
+            oldest_arrival=group.jobs[0].arrived,
+            last_arrival=self._last_arrival,
+            arrivals_since_end=self._arrivals_since_end,
+            last_batch_end=self._last_batch_end,
+            last_batch_seconds=self._last_batch_seconds,
+            last_batch_requests=self._last_batch_requests,
+            longest_recent_seconds=max((seconds for _, seconds in self._recent), default=0.0),
+            in_flight=self._in_flight,
+        )
+        return company_wait_s(view, now, options.max_wait_ms)
 
-    def _take_locked(self, group: _Group) -> list[Job]:
-        """Removes the next batch from the group.
-
-        First the oldest queued sentence of every request, oldest request first, so a
-        one-sentence request never waits behind all of a long document; then the other
-        sentences closest in length to the oldest one, so padding stays small. The group's
-        oldest sentence always goes: nothing starves.
-        """
-        now = time.monotonic()
+    def _take_locked(self, group: _Group, now: float) -> list[Job]:
+        """Removes the next batch from the group (see ``choose_batch``)."""
         for request in {job.request: None for job in group.jobs}:
             reason = request.reason_to_drop(now)
             if reason is not None:
                 self._drop_locked(request, reason)
         if not group.jobs:
             return []
-        first_of_request: dict[PendingRequest, Job] = {}
-        for job in group.jobs:
-            first_of_request.setdefault(job.request, job)
-        heads = list(first_of_request.values())
-        head_ids = set(map(id, heads))
-        oldest = group.jobs[0]
-        others = sorted(
-            (job for job in group.jobs if id(job) not in head_ids),
-            key=lambda job: abs(job.tokens - oldest.tokens),
-        )
-        batch, tokens = [oldest], oldest.tokens
-        for job in heads[1:] + others:
-            if len(batch) == self.options.max_batch_sentences:
-                break
-            if tokens + job.tokens <= self.options.max_batch_tokens:
-                batch.append(job)
-                tokens += job.tokens
+        options = self.options
+        batch = choose_batch(group.jobs, options.max_batch_sentences, options.max_batch_tokens)
+        tokens = sum(job.tokens for job in batch)
         taken = set(map(id, batch))
         group.jobs = [job for job in group.jobs if id(job) not in taken]
         group.tokens -= tokens

@@ -9,22 +9,33 @@ CTranslate2 work ever runs on a thread that serves calls.
 
 Batches are grouped by (beam size, alignment), which CTranslate2 takes per call; target
 prefixes are per sentence, so they mix freely. A batch always holds the oldest queued
-sentence of its group (nothing starves) plus the queued sentences closest to it in length
-(less padding), up to ``max_batch_sentences`` and ``max_batch_tokens`` source tokens.
+sentence of its group (nothing starves), the first sentence of the other waiting requests
+(of the oldest two batches' worth, those closest in length to it), then further sentences
+closest to it in length (less padding), up to ``max_batch_sentences`` and
+``max_batch_tokens`` source tokens.
 
-When a batch starts: a worker that finds sentences queued starts at once unless company
-is expected. It is expected while another batch is running (``workers`` > 1): then the
-batch may wait until ``max_wait_ms`` after its oldest sentence arrived. It is also expected
-while fewer requests are queued than the previous batch held, up to ``max_wait_ms`` after
-that batch ended: closed-loop callers resubmit a moment after their batch returns, and
-without this wait they split into two cohorts that alternate, each batch half full. No
-wait outlasts the batch filling up. A lone client never waits (its previous batch held
-only itself): its latency is a direct engine call plus one thread hand-off. With one
-worker, sentences arriving while a batch runs queue for the next one.
+When a batch starts (:mod:`tarjama.server.serve.batch_policy`): at once when it is full.
+Otherwise a worker waits for company where company is expected:
 
-Deadlines are ``time.monotonic()`` values. A request whose deadline passes or whose
-``is_cancelled()`` turns true while it waits raises :class:`DeadlineExceededError` or
-:class:`CancelledError`, and its sentences still queued are dropped, never translated.
+- the callers of the previous batch, until as many requests have arrived since it ended
+  as it held, for at most ``max_wait_ms`` or a tenth of its duration after it ended:
+  closed-loop callers resubmit a moment after their batch returns, and without this
+  wait they split into cohorts that alternate, each batch part full. A lone closed-loop
+  caller is back at once and waits nothing;
+- else, with the engine idle and a fresh arrival (the start of a burst), while requests
+  keep arriving less than ``max_wait_ms`` apart, for at most a twentieth of the longest
+  recent batch in all (``max_wait_ms`` before any batch ran). A lone caller after a pause
+  pays at most ``min(max_wait_ms, 5% of a decode)``;
+- while another batch runs (``workers`` > 1), until ``max_wait_ms`` after the batch's
+  oldest sentence arrived.
+
+With one worker, sentences arriving while a batch runs queue for the next one. The policy
+reads time through an injected :class:`Clock`, so tests drive it deterministically.
+
+Deadlines are values of the batcher's clock (``time.monotonic()`` unless a test injects
+one). A request whose deadline passes or whose ``is_cancelled()`` turns true while it waits
+raises :class:`DeadlineExceededError` or :class:`CancelledError`, and its sentences still
+queued are dropped, never translated.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from tarjama.server.serve.batch_policy import Clock, MonotonicClock
 from tarjama.server.serve.batch_queue import (
     Batch,
     BatcherError,
@@ -66,7 +78,9 @@ __all__ = [
     "BatcherStats",
     "BatcherStoppedError",
     "CancelledError",
+    "Clock",
     "DeadlineExceededError",
+    "MonotonicClock",
     "QueueFullError",
     "RequestTooLargeError",
     "RequestTranslator",
@@ -134,9 +148,8 @@ class RequestTranslator:
         beam = beam_size or int(self._engine.options.beam_size)  # type: ignore[attr-defined]
         prefixes = list(target_prefixes) if target_prefixes is not None else [None] * len(encoded)
         request = PendingRequest(len(encoded), self.deadline, self.is_cancelled)
-        now = time.monotonic()
         jobs = [
-            Job(request, index, source, prefix, len(source.tokens), now)
+            Job(request, index, source, prefix, len(source.tokens))
             for index, (source, prefix) in enumerate(zip(encoded, prefixes, strict=True))
         ]
         self._batcher._queue.submit(request, jobs, (beam, with_alignment))
@@ -152,11 +165,14 @@ class Batcher:
         options: BatcherOptions | None = None,
         *,
         on_batch: Callable[[BatchRecord], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` (default: ``time.monotonic``) is what deadlines and the wait policy read."""
         self.engine = engine
         self.options = options or BatcherOptions()
         self._on_batch = on_batch
-        self._queue = BatchQueue(self.options)
+        self.clock = clock or MonotonicClock()
+        self._queue = BatchQueue(self.options, self.clock)
         self._workers: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -216,11 +232,11 @@ class Batcher:
         while not request.done.is_set():
             timeout = CANCEL_POLL_S if request.is_cancelled is not None else None
             if request.deadline is not None:
-                remaining = max(0.0, request.deadline - time.monotonic())
+                remaining = max(0.0, request.deadline - self.clock.now())
                 timeout = remaining if timeout is None else min(timeout, remaining)
             if request.done.wait(timeout):
                 break
-            reason = request.reason_to_drop(time.monotonic())
+            reason = request.reason_to_drop(self.clock.now())
             if reason is not None:
                 self._queue.drop_if_waiting(request, reason)
         if request.error is not None:
@@ -234,7 +250,7 @@ class Batcher:
     def _run(self, batch: Batch) -> None:
         beam_size, with_alignment = batch.key
         prefixes = [job.prefix for job in batch.jobs]
-        started = time.monotonic()
+        started = self.clock.now()
         outcome: list[EngineResult] | BaseException
         try:
             outcome = self.engine.translate_batch(
@@ -250,7 +266,7 @@ class Batcher:
         except Exception as failure:  # delivered to every request in the batch
             log.exception("batch of %d sentences failed", len(batch.jobs))
             outcome = failure
-        seconds = time.monotonic() - started
+        seconds = self.clock.now() - started
         self._queue.finish(batch, outcome, seconds)
         if self._on_batch is not None:
             record = BatchRecord(
