@@ -9,6 +9,7 @@ what the source left open.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -38,6 +39,7 @@ VOID_ELEMENTS = frozenset(
 # A start tag of one of these, while one is open, implies its end (HTML's optional end tags).
 _SELF_CLOSING_SIBLINGS = frozenset({"p", "li", "dt", "dd", "td", "th", "tr", "option"})
 BLOCK_SEPARATOR = "\n\n"
+_RUNS = re.compile(f"[{HTML_SPACE}]+|[^{HTML_SPACE}]+")  # whitespace runs, and the text between
 
 
 @dataclass(frozen=True)
@@ -342,12 +344,14 @@ class _Builder:
     def _append_collapsed(self, piece: _Text) -> None:
         """Append a text piece with each whitespace run as one space, as a browser shows it;
         the space is written when something follows it in the block."""
-        for index, char in enumerate(piece.text):
-            start = piece.start if piece.entity else piece.start + index
-            end = piece.start + len(piece.raw) if piece.entity else start + 1
-            if char not in HTML_SPACE:
+        for run in _RUNS.finditer(piece.text):
+            if piece.entity:  # every character decoded from it spans the whole entity
+                start, end = piece.start, piece.start + len(piece.raw)
+            else:
+                start, end = piece.start + run.start(), piece.start + run.end()
+            if run.group()[0] not in HTML_SPACE:
                 self._flush_space()
-                self._append_text(char, start, end)
+                self._append_text(run.group(), start, end, spread=not piece.entity)
                 self._after_space = False
             elif self._pending_space is not None:
                 self._pending_space = (self._pending_space[0], end)
@@ -360,11 +364,17 @@ class _Builder:
             self._pending_space = None
             self._after_space = True
 
-    def _append_text(self, text: str, start: int, end: int) -> None:
+    def _append_text(self, text: str, start: int, end: int, *, spread: bool = False) -> None:
+        """Append ``text`` from ``source[start:end]``: one character per source character
+        when ``spread``, else each character from the whole span."""
         self._text.append(text)
         self._length += len(text)
-        self._starts.extend([start] * len(text))
-        self._ends.extend([end] * len(text))
+        if spread:
+            self._starts.extend(range(start, end))
+            self._ends.extend(range(start + 1, end + 1))
+        else:
+            self._starts.extend([start] * len(text))
+            self._ends.extend([end] * len(text))
 
 
 def _lead(segment: list[_Text | _Mark]) -> tuple[str, int]:

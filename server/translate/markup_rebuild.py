@@ -197,13 +197,24 @@ class _Placer:
     ) -> tuple[int, int]:
         """The same relative place in the target, widened to whole words."""
         scale = (t1 - t0) / max(1, s1 - s0)
-        a = t0 + round((max(start, s0) - s0) * scale)
-        b = t0 + round((min(end, s1) - s0) * scale)
-        while a > t0 and self._inside_word(a):
-            a -= 1
-        while b < t1 and self._inside_word(b):
-            b += 1
+        a = self._nearest_boundary(t0 + round((max(start, s0) - s0) * scale), t0, t1)
+        b = self._nearest_boundary(t0 + round((min(end, s1) - s0) * scale), t0, t1)
+        while a < b and self.target[a] in HTML_SPACE:
+            a += 1
+        while b > a and self.target[b - 1] in HTML_SPACE:
+            b -= 1
         return (a, b) if a < b else (a, self._word_end(a, t1))
+
+    def _nearest_boundary(self, position: int, lo: int, hi: int) -> int:
+        """The nearer edge of the word ``position`` falls in (``position`` if none)."""
+        if not self._inside_word(position):
+            return position
+        start = end = position
+        while start > lo and self._inside_word(start):
+            start -= 1
+        while end < hi and self._inside_word(end):
+            end += 1
+        return start if position - start <= end - position else end
 
     def _point(self, position: int) -> int:
         """Where a point of the source (an anchor, an empty element) goes in the target."""
@@ -211,26 +222,20 @@ class _Placer:
         if index < 0:
             return self._sentences[0][2] if self._sentences else 0
         s0, s1, t0, t1 = self._sentences[index]
-        if position >= s1:
-            target = t1
-        else:
-            before = [link for link in self._links[index] if link[1] <= position]
-            after = [link for link in self._links[index] if link[0] >= position]
-            if before:
-                target = max(before, key=lambda link: link[1])[3]
-            elif after:
-                target = min(after)[2]
-            else:
-                target = t0 + round((position - s0) * (t1 - t0) / max(1, s1 - s0))
-                while target > t0 and self._inside_word(target):
-                    target -= 1
+        before = [link for link in self._links[index] if link[1] <= position < s1]
+        after = [link for link in self._links[index] if link[0] >= position]
+        if position < s1 and not before and after:
+            return min(after)[2]
+        if position < s1 and not before:
+            target = t0 + round((position - s0) * (t1 - t0) / max(1, s1 - s0))
+            return self._nearest_boundary(target, t0, t1)
+        target = max(before, key=lambda link: link[1])[3] if before else t1
         if (
-            position > 0
-            and self.source[position - 1] in HTML_SPACE
+            self.source[position - 1] in HTML_SPACE
             and target < len(self.target)
             and self.target[target] in HTML_SPACE
         ):
-            target += 1  # after the space, as it was in the source
+            target += 1  # the end of the word before it, then the space, as in the source
         return target
 
     def _space_after(self, position: int, target: int) -> bool:
