@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from tarjama.glossary.matcher import Matcher
+from tarjama.server.translate.engine import Engine, EngineOptions
 from tarjama.server.translate.markup import (
     BLOCK_SEPARATOR,
     MarkupDocument,
@@ -17,6 +20,7 @@ from tarjama.server.translate.markup import (
     rebuild_mapped,
 )
 from tarjama.server.translate.markup_parse import VOID_ELEMENTS
+from tarjama.server.translate.pipeline import Pipeline, PipelineOptions
 from tarjama.server.translate.segment import segment
 
 # A news page as sites serve it: navigation, share buttons, a figure with a caption, a
@@ -209,6 +213,9 @@ def test_a_point_inside_a_sentence_keeps_its_spaces() -> None:
     translation = "picture here"
     output = rebuild(document, translation, [(0, len(document.text), 0, 12)], [(0, 4, 0, 7)])
     assert output == '<p>picture <img src="a.png"> here<!-- c --></p>'
+    # Without alignment: at the nearest word's end, the spaces as in the source.
+    output = rebuild(document, "a picture here", [(0, len(document.text), 0, 14)], [])
+    assert output == '<p>a picture <img src="a.png"> here<!-- c --></p>'
 
 
 def test_spans_map_into_the_html_source_and_output() -> None:
@@ -261,3 +268,41 @@ def test_any_alignment_gives_balanced_output_with_every_tag(seed: int) -> None:
     output = rebuild(document, translation, pairs, alignment)
     assert sorted(_check_balanced(output)) == sorted(_check_balanced(NEWS_PAGE))
     assert re.findall(r"w\d+", re.sub(r"<[^>]*>", "", output)) == re.findall(r"w\d+", translation)
+
+
+def test_a_page_through_the_pipeline_keeps_its_tags_around_the_names(test_model_dir: Path) -> None:
+    page = (
+        '<html dir="rtl" lang="ar"><body><h1>التقى <b>فلاديمير بوتين</b> وليد المعلم في حمص '
+        'أمس.</h1><p>يعقد <a href="/lavrov">لافروف</a> وكيري جلسة محادثات في <strong>جنيف'
+        "</strong> اليوم.</p><p>أسقط تنظيم «داعش» مروحية روسية قرب <i>تدمر</i> قبل أيام."
+        '<img src="h.jpg"></p></body></html>'
+    )
+    document = extract(page)
+    # float32: the same translation and alignment on every CPU.
+    engine = Engine(test_model_dir, EngineOptions(compute_type="float32"))
+    result = Pipeline(model_name="test").translate(
+        document.text,
+        translator=engine,
+        matcher=Matcher([]),
+        options=PipelineOptions(include_alignment=True),
+    )
+    pairs = [
+        (p.source_span.start, p.source_span.end, p.target_span.start, p.target_span.end)
+        for p in result.sentences
+    ]
+    alignment = [
+        (link.source.start, link.source.end, link.target.start, link.target.end)
+        for pair in result.sentences
+        for link in pair.alignment
+    ]
+    output = rebuild(document, result.translation, pairs, alignment)
+    for tagged in (
+        "<b>Vladimir Putin</b>",
+        '<a href="/lavrov">Lavrov</a>',
+        "<strong>Geneva</strong>",
+        "<i>Palmyra</i>",
+    ):
+        assert tagged in output
+    assert output.startswith('<html dir="ltr" lang="en"><body><h1>')
+    assert _check_balanced(output) == _check_balanced(page)
+    assert re.sub(r"<[^>]*>", "", output) == result.translation.replace(BLOCK_SEPARATOR, "")

@@ -227,15 +227,18 @@ class _Placer:
         if position < s1 and not before and after:
             return min(after)[2]
         if position < s1 and not before:
-            target = t0 + round((position - s0) * (t1 - t0) / max(1, s1 - s0))
-            return self._nearest_boundary(target, t0, t1)
-        target = max(before, key=lambda link: link[1])[3] if before else t1
+            proportional = t0 + round((position - s0) * (t1 - t0) / max(1, s1 - s0))
+            target = self._nearest_boundary(proportional, t0, t1)
+        else:
+            target = max(before, key=lambda link: link[1])[3] if before else t1
         if (
-            self.source[position - 1] in HTML_SPACE
-            and target < len(self.target)
+            position > 0
+            and self.source[position - 1] in HTML_SPACE
+            and 0 < target < len(self.target)
             and self.target[target] in HTML_SPACE
+            and self.target[target - 1] not in HTML_SPACE
         ):
-            target += 1  # the end of the word before it, then the space, as in the source
+            target += 1  # at a word's end, then the space, as in the source
         return target
 
     def _space_after(self, position: int, target: int) -> bool:
