@@ -17,6 +17,7 @@ import pytest
 from tarjama.server.serve.batch_policy import COMPANY_WAIT_SHARE, RETURN_WAIT_SHARE
 from tarjama.server.serve.batch_queue import Batch, BatchQueue, Job, PendingRequest
 from tarjama.server.serve.batcher import BatcherOptions
+from tarjama.server.serve.config import ServerConfig, physical_cores
 from tarjama.server.translate.engine import EncodedSource, EngineResult
 
 MAX_WAIT_MS = 5.0
@@ -307,3 +308,27 @@ def test_the_simulation_is_repeatable() -> None:
     assert simulate(32, 32, workers=1, seconds=10, seed=3) == simulate(
         32, 32, workers=1, seconds=10, seed=3
     )
+
+
+# -- defaults -------------------------------------------------------------------------------
+
+# Two cores with two hardware threads each, and a second package of one core.
+CPUINFO = "\n\n".join(
+    f"processor\t: {cpu}\nphysical id\t: {package}\ncore id\t\t: {core}\nmodel name\t: x"
+    for cpu, package, core in [(0, 0, 0), (1, 0, 1), (2, 0, 0), (3, 0, 1), (4, 1, 0)]
+)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "cores"), [({0, 1, 2, 3, 4}, 3), ({0, 2}, 1), ({1, 2, 4}, 3), ({3}, 1)]
+)
+def test_threads_default_to_the_physical_cores_this_process_may_use(
+    allowed: set[int], cores: int
+) -> None:
+    assert physical_cores(CPUINFO, allowed) == cores
+
+
+def test_the_server_defaults_are_the_measured_ones() -> None:
+    config = ServerConfig()
+    assert config.intra_threads == physical_cores()
+    assert config.max_batch_sentences == 32

@@ -422,3 +422,41 @@ def test_bad_options_are_refused(options: dict[str, int], message: str) -> None:
 def test_unstarted_batcher_refuses_requests(engine: Engine) -> None:
     with pytest.raises(BatcherStoppedError, match="the batcher is new"):
         Batcher(engine).for_request().translate_batch(["وقال بيسكوف"])
+
+
+# -- the engine the batcher feeds: the GPU path -----------------------------------------------
+
+
+def test_device_compute_type_and_threads_reach_ctranslate2(
+    random_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `tarjama serve --device cuda` asks for is what CTranslate2 is given. No GPU
+    here, so the translator is a stand-in that records its arguments."""
+    from tarjama.server.serve.app import load_engine
+    from tarjama.server.serve.config import ServerConfig
+    from tarjama.server.translate import engine as engine_module
+
+    given: list[tuple[tuple[object, ...], dict[str, object]]] = []
+
+    class RecordingTranslator:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            given.append((args, kwargs))
+
+    monkeypatch.setattr(engine_module.ctranslate2, "Translator", RecordingTranslator)
+    config = ServerConfig(
+        home=tmp_path,
+        model=str(random_model_dir),
+        device="cuda",
+        compute_type="int8_float16",
+        inter_threads=2,
+        intra_threads=3,
+    )
+    load_engine(config)
+    [(args, kwargs)] = given
+    assert args == (str(random_model_dir),)
+    assert kwargs == {
+        "device": "cuda",
+        "compute_type": "int8_float16",
+        "inter_threads": 2,
+        "intra_threads": 3,
+    }

@@ -145,6 +145,24 @@ def _glossary_names(raw: Any) -> tuple[str, ...]:
     return names
 
 
+def physical_cores(cpuinfo: str | None = None, allowed: set[int] | None = None) -> int:
+    """Physical cores this process may run on, SMT siblings counted once: the server's
+    default intra_threads (bench/RESULTS.md). CTranslate2's own default is 4 threads, which
+    oversubscribes a 2-core machine and leaves most of a 16-core one idle."""
+    try:
+        allowed = allowed if allowed is not None else os.sched_getaffinity(0)
+        cpuinfo = cpuinfo if cpuinfo is not None else Path("/proc/cpuinfo").read_text()
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+    cores: set[tuple[str | None, str]] = set()
+    for block in cpuinfo.strip().split("\n\n"):
+        lines = (line.partition(":") for line in block.splitlines())
+        entry = {key.strip(): value.strip() for key, _, value in lines}
+        if entry.get("processor", "").isdigit() and int(entry["processor"]) in allowed:
+            cores.add((entry.get("physical id"), entry.get("core id", entry["processor"])))
+    return len(cores) or len(allowed) or 1
+
+
 _PORT = _integer(0, 65535)
 _ENGINE = EngineOptions()  # the engine's defaults are the server's
 _POSITIVE = _integer(1)
@@ -204,8 +222,12 @@ class ServerConfig:
         metadata=_about("batches CTranslate2 translates in parallel", _POSITIVE),
     )
     intra_threads: int = field(
-        default=_ENGINE.intra_threads,
-        metadata=_about("threads per batch; 0 lets CTranslate2 choose", _integer(0)),
+        default_factory=physical_cores,  # measured fastest; the engine alone keeps 0
+        metadata=_about(
+            "threads per batch; default: this machine's physical cores; 0 lets CTranslate2 "
+            "choose (4)",
+            _integer(0),
+        ),
     )
     beam_size: int = field(
         default=_ENGINE.beam_size,
@@ -216,7 +238,7 @@ class ServerConfig:
         metadata=_about("source tokens per batch the batcher hands to CTranslate2", _POSITIVE),
     )
     max_batch_sentences: int = field(
-        default=64,
+        default=32,  # faster per sentence than 64 on a 2-core CPU (bench/RESULTS.md)
         metadata=_about("sentences per batch the batcher hands to CTranslate2", _POSITIVE),
     )
     max_wait_ms: int = field(
