@@ -51,9 +51,11 @@ With the text as its own translation and an identity alignment, the output is th
 with ``dir``/``lang`` flipped, up to collapsed whitespace inside blocks, entities other
 than those four written as characters, and synthesized end tags.
 
-The standard library's :mod:`html.parser` tokenises: it is lenient, loses nothing and
-reports exact positions; the HTML5 tree-building rules (foster parenting, formatting-element
-reconstruction) would rewrite the structure this module must keep verbatim.
+Parsing is the standard library's :mod:`html.parser` as a tokeniser
+(:mod:`~tarjama.server.translate.markup_tokens`; no new dependency): it is lenient, gives
+each token's exact position, and so keeps every character of the input verbatim. Modules:
+``markup_tokens`` (tokens, the ``dir``/``lang`` rewrite), ``markup_parse`` (extract, the
+document types), ``markup_rebuild`` (rebuild).
 """
 
 from tarjama.server.translate.markup_parse import (
