@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script, only bench/ is on the path
     sys.path.insert(0, str(ROOT))
 
-from bench._raw import Decoding, RawEngine  # noqa: E402
+from bench._raw import GPU_BATCH_SENTENCES, GPU_BATCH_TOKENS, Decoding, RawEngine  # noqa: E402
 from bench._workload import make_sentences  # noqa: E402
 from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
 
@@ -118,6 +118,8 @@ def _decoding_arguments(decoding: Decoding) -> list[str]:
         f"--decode-length={decoding.length}",
         f"--beam-size={decoding.beam_size}",
         f"--threads={decoding.threads}",
+        f"--device={decoding.device}",
+        f"--compute-type={decoding.compute_type}",
     ]
 
 
@@ -200,7 +202,13 @@ def _serve(model_dir: Path, home: Path, decoding: Decoding) -> None:
         model=str(model_dir),
         beam_size=decoding.beam_size,
         intra_threads=decoding.threads,
+        device=decoding.device,
+        compute_type=decoding.compute_type,
     )
+    if decoding.by_tokens:  # a GPU's batches are cut by tokens, as the raw reference's are
+        config = replace(
+            config, max_batch_sentences=GPU_BATCH_SENTENCES, max_batch_tokens=GPU_BATCH_TOKENS
+        )
     configure_logging(config)  # the request log costs what it costs a real server
     engine = RecordingEngine(
         model_dir,
@@ -238,10 +246,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--decode-length", type=int, required=True)
     parser.add_argument("--beam-size", type=int, required=True)
     parser.add_argument("--threads", type=int, required=True, help="CTranslate2 intra_threads")
+    parser.add_argument("--device", default="cpu", help="CTranslate2 device")
+    parser.add_argument("--compute-type", default="int8", help="CTranslate2 compute type")
     parser.add_argument("--home", type=Path, help="server: its data folder")
     parser.add_argument("--batch-size", type=int, default=32, help="bare: sentences translated")
     args = parser.parse_args(argv)
-    decoding = Decoding(args.beam_size, args.decode_length, args.threads)
+    decoding = Decoding(
+        args.beam_size, args.decode_length, args.threads, args.device, args.compute_type
+    )
     if args.mode == "server":
         _serve(args.model_dir, args.home, decoding)
     else:
