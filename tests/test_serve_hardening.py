@@ -200,7 +200,8 @@ def test_a_full_queue_sends_retry_info_quota_failure_and_the_old_trailer(
     engine: Engine, serve: Any
 ) -> None:
     gated = GatedEngine(engine)
-    server, channel = serve(gated, max_queue_sentences=1)
+    # No glossary: each request is one round, so the first's sentence needs no second place.
+    server, channel = serve(gated, max_queue_sentences=1, default_glossaries=())
     stub = pb_grpc.TranslatorStub(channel)
     try:
         first = in_background(lambda: stub.Translate(pb.TranslateRequest(text=SENTENCE)))
