@@ -126,8 +126,10 @@ def translate_request(
     terms: TermsArgument = (),
     options: TranslateOptions = DEFAULT_OPTIONS,
     request_id: str = "",
+    mime_type: str = "",
 ) -> pb.TranslateRequest:
-    """The TranslateRequest message for one document."""
+    """The TranslateRequest message for one document (``mime_type`` "text/html" for a
+    page, "" or "text/plain" for text)."""
     if isinstance(glossaries, str):
         raise TypeError("glossaries is a sequence of names: write glossaries=[name]")
     return pb.TranslateRequest(
@@ -136,6 +138,7 @@ def translate_request(
         terms=[wire.term_to_proto(term) for term in terms_from_argument(terms)],
         options=options.to_proto(),
         request_id=request_id,
+        mime_type=mime_type,
     )
 
 

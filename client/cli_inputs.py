@@ -19,7 +19,9 @@ from typing import Any
 from tarjama.client.cli import EXIT_USAGE, CliError
 
 STDIN = "-"
-DOCUMENT_SUFFIXES = (".txt",)
+DOCUMENT_SUFFIXES = (".txt", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
+HTML = "text/html"
 SUFFIXES = {"text": ".en.txt", "json": ".json", "tsv": ".tsv", "html": ".html"}
 JSONL_SUFFIX = ".jsonl"
 MAX_REQUEST_ID = 128
@@ -49,6 +51,7 @@ class Document:
     glossaries: tuple[str, ...] | None = None  # None: the command line's
     options: dict[str, Any] = field(default_factory=dict)  # TranslateOptions fields
     error: str = ""  # the line could not be read; reported in its place
+    mime_type: str = ""  # "": by the file's extension (or the command line's --mime-type)
 
 
 def plan_jobs(
@@ -93,7 +96,9 @@ def plan_jobs(
     seen: dict[Path, str] = {}
     for name, path, relative in sources:
         stem = relative.with_suffix("") if relative.suffix else relative
-        target = output / stem.parent / (stem.name + suffix)
+        # A page translated as text is a page again.
+        own = ".en" + relative.suffix if relative.suffix in HTML_SUFFIXES else suffix
+        target = output / stem.parent / (stem.name + (own if output_format == "text" else suffix))
         if target in seen:
             raise CliError(
                 f"{seen[target]} and {name} would both be written to {target}: "
@@ -124,7 +129,8 @@ def read_document(job: Job) -> Document:
     if not text.strip():
         where = "standard input" if job.path is None else job.name
         raise InputError(f"{where} is empty: nothing to translate")
-    return Document(job, text, job.name[-MAX_REQUEST_ID:])
+    html = job.path is not None and job.path.suffix.lower() in HTML_SUFFIXES
+    return Document(job, text, job.name[-MAX_REQUEST_ID:], mime_type=HTML if html else "")
 
 
 def read_jsonl(job: Job) -> Iterator[Document]:
@@ -155,6 +161,7 @@ def read_jsonl(job: Job) -> Iterator[Document]:
             str(identifier)[-MAX_REQUEST_ID:],
             tuple(glossaries) if glossaries is not None else None,
             dict(record.get("options") or {}),
+            mime_type=str(record.get("mime_type") or ""),
         )
 
 

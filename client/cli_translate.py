@@ -63,8 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="translate Arabic files, folders or standard input into English",
         description=(
             "Translate Arabic text with the tarjama server. INPUT is a UTF-8 file, a folder "
-            "(every .txt in it and below) or - for standard input (the default when input "
-            "is piped). Documents of any length are sent in pieces under the server's limits."
+            "(every .txt, .html and .htm in it and below) or - for standard input (the "
+            "default when input is piped). Documents of any length are sent in pieces under "
+            "the server's limits; pages come back as pages."
         ),
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="file, folder, or -")
@@ -131,6 +132,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no progress display and no summary"
+    )
+    parser.add_argument(
+        "--mime-type",
+        choices=("text/plain", "text/html"),
+        help="what the inputs are (default: text/html for .html and .htm files, else "
+        "text/plain); a page comes back as a page, its markup kept",
     )
     parser.add_argument(
         "--local",
@@ -265,6 +272,7 @@ def _translator(
                     terms=terms,
                     options=options,
                     request_id=document.request_id,
+                    mime_type=args.mime_type or document.mime_type,
                     on_progress=count,
                 )
             except Busy as error:

@@ -87,6 +87,7 @@ class Translator:
         term_spans_exclude_clitics: bool = False,
         skip_cache: bool = False,
         request_id: str = "",
+        mime_type: str = "",
         timeout: float | None = None,
     ) -> Translation:
         """Translates one Arabic document. ``terms``: Term objects or {arabic: english}."""
@@ -99,7 +100,12 @@ class Translator:
             skip_cache=skip_cache,
         )
         request = calls.translate_request(
-            text, glossaries=glossaries, terms=terms, options=options, request_id=request_id
+            text,
+            glossaries=glossaries,
+            terms=terms,
+            options=options,
+            request_id=request_id,
+            mime_type=mime_type,
         )
         return self._run(calls.translate(request), timeout)
 
@@ -139,17 +145,25 @@ class Translator:
         terms: TermsArgument = (),
         options: TranslateOptions = DEFAULT_OPTIONS,
         request_id: str = "",
+        mime_type: str = "",
         timeout: float | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> Translation:
         """Translates a document of any length: in one request when it fits the server's
         limits, else in pieces over one stream (see :mod:`tarjama.client.documents`), with
         spans into the whole ``text`` either way. ``on_progress(sentences)`` is called as
-        each piece's sentences are done; ``timeout`` bounds the whole document."""
-        pieces = plan_pieces(text, self.limits())
-        if len(pieces) == 1:
+        each piece's sentences are done; ``timeout`` bounds the whole document. A page
+        (``mime_type`` "text/html") is sent whole: its markup is not cut into pieces."""
+        html = mime_type == "text/html"
+        pieces = [] if html else plan_pieces(text, self.limits())
+        if html or len(pieces) == 1:
             request = calls.translate_request(
-                text, glossaries=glossaries, terms=terms, options=options, request_id=request_id
+                text,
+                glossaries=glossaries,
+                terms=terms,
+                options=options,
+                request_id=request_id,
+                mime_type=mime_type,
             )
             translation = self._run(calls.translate(request), timeout)
             if on_progress:

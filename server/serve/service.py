@@ -45,6 +45,8 @@ from tarjama.server.stores.glossaries import (
     GlossaryStore,
     UnknownGlossaryError,
 )
+from tarjama.server.translate.html import HTML, MIME_TYPES, PLAIN, translate_html
+from tarjama.server.translate.markup import MarkupDocument, extract
 from tarjama.server.translate.pipeline import Pipeline, PipelineOptions
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
@@ -205,7 +207,8 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         options = self._options(request.options)
         names = self._glossary_names(request)
         terms = self._inline_terms(request.terms)
-        sentences = backend.pipeline.segment(text)
+        markup = self._markup(request)
+        sentences = backend.pipeline.segment(markup.text if markup else text)
         self._check_sentences(len(sentences))
         try:
             matcher, versions = backend.glossaries.matcher(names, terms)
@@ -220,13 +223,24 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         )
         try:
             with admit(len(sentences)):
-                document = backend.pipeline.translate(
-                    text,
-                    translator=translator,
-                    matcher=matcher,
-                    options=options,
-                    sentences=sentences,
-                )
+                if markup is not None:
+                    document = translate_html(
+                        backend.pipeline,
+                        text,
+                        translator=translator,
+                        matcher=matcher,
+                        options=options,
+                        document=markup,
+                        sentences=sentences,
+                    )
+                else:
+                    document = backend.pipeline.translate(
+                        text,
+                        translator=translator,
+                        matcher=matcher,
+                        options=options,
+                        sentences=sentences,
+                    )
         except batching.QueueFullError as error:
             raise queue_full(
                 f"the translation queue is full: retry in {error.retry_after_ms} ms",
@@ -258,6 +272,21 @@ class TranslatorService(pb_grpc.TranslatorServicer):
             glossaries=versions,
             elapsed_ms=round((time.perf_counter() - started) * 1000),
         )
+
+    def _markup(self, request: pb.TranslateRequest) -> MarkupDocument | None:
+        """The page's extracted text for an HTML request; None for plain text."""
+        mime_type = request.mime_type or PLAIN
+        if mime_type not in MIME_TYPES:
+            raise invalid_argument(
+                f"mime_type {mime_type[:64]!r} is not supported: use text/plain or text/html",
+                "mime_type",
+            )
+        if mime_type != HTML:
+            return None
+        document = extract(request.text)
+        if not document.text.strip():
+            raise invalid_argument("the HTML has no text to translate", "text")
+        return document
 
     def _options(self, options: pb.TranslateOptions) -> PipelineOptions:
         limit = self._config.max_beam_size

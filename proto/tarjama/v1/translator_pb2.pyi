@@ -18,18 +18,20 @@ class Span(_message.Message):
     def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class TranslateRequest(_message.Message):
-    __slots__ = ("text", "glossaries", "terms", "options", "request_id")
+    __slots__ = ("text", "glossaries", "terms", "options", "request_id", "mime_type")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     GLOSSARIES_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
     text: str
     glossaries: _containers.RepeatedScalarFieldContainer[str]
     terms: _containers.RepeatedCompositeFieldContainer[Term]
     options: TranslateOptions
     request_id: str
-    def __init__(self, text: _Optional[str] = ..., glossaries: _Optional[_Iterable[str]] = ..., terms: _Optional[_Iterable[_Union[Term, _Mapping]]] = ..., options: _Optional[_Union[TranslateOptions, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    mime_type: str
+    def __init__(self, text: _Optional[str] = ..., glossaries: _Optional[_Iterable[str]] = ..., terms: _Optional[_Iterable[_Union[Term, _Mapping]]] = ..., options: _Optional[_Union[TranslateOptions, _Mapping]] = ..., request_id: _Optional[str] = ..., mime_type: _Optional[str] = ...) -> None: ...
 
 class TranslateOptions(_message.Message):
     __slots__ = ("beam_size", "include_alignment", "include_unconstrained", "no_default_glossaries", "term_spans_exclude_clitics", "skip_cache")
