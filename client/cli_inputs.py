@@ -73,7 +73,11 @@ def plan_jobs(
         if path is not None and path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
             if not files:
-                kinds = " or ".join(suffixes)
+                kinds = (
+                    " or ".join(suffixes)
+                    if len(suffixes) < 3
+                    else (", ".join(suffixes[:-1]) + " or " + suffixes[-1])
+                )
                 raise CliError(f"folder {argument} has no {kinds} files to translate", EXIT_USAGE)
             sources.extend((str(file), file, file.relative_to(path)) for file in files)
         else:

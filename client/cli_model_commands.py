@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -108,16 +109,27 @@ def fetch_with_progress(
     base_url: str | None = None,
     sha256: str | None = None,
     force: bool = False,
+    on_status: Callable[[str], None] | None = None,
 ) -> InstalledModel:
-    """``store.fetch`` with a progress bar and steps on stderr; CliError on failure."""
+    """``store.fetch`` with a progress bar and steps on stderr; CliError on failure.
+    ``on_status`` hears each step and the download's percentage in a few words."""
     printer = ProgressPrinter(sys.stderr)
+    say = on_status or (lambda doing: None)
 
     def step(message: str) -> None:
         printer.line(f"{message} ...")
+        say(message)
+
+    def progress(report: DownloadProgress) -> None:
+        printer(report)
+        share = (
+            f"{report.done * 100 // report.total} %" if report.total else f"{report.done >> 20} MiB"
+        )
+        say(f"fetching {name}: {share}")
 
     try:
         return store.fetch(
-            name, base_url=base_url, sha256=sha256, force=force, progress=printer, on_step=step
+            name, base_url=base_url, sha256=sha256, force=force, progress=progress, on_step=step
         )
     except ModelStoreError as error:
         raise CliError(str(error), EXIT_FAILURE) from error

@@ -7,6 +7,7 @@ Every server setting is a flag here, named after the setting (see
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
@@ -80,15 +81,19 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, flags=flags)
     except ConfigError as error:
         raise CliError(str(error), EXIT_USAGE) from None
+    prepare = None
     if not config.model and not args.no_fetch:
-        _fetch_default_model_on_first_use(config.home)
+        # Fetched by the listening server, so `tarjama translate --wait` sees it starting.
+        def prepare(say: Callable[[str], None]) -> None:
+            _fetch_default_model_on_first_use(config.home, say)
+
     try:
-        return serve(config)
+        return serve(config, prepare)
     except (ModelStoreError, EngineError, StartupError, GlossaryStoreError, GlossaryError) as error:
         raise CliError(str(error)) from None
 
 
-def _fetch_default_model_on_first_use(home: Path) -> None:
+def _fetch_default_model_on_first_use(home: Path, say: Callable[[str], None]) -> None:
     """The first `tarjama serve` on a machine downloads and installs the default model."""
     import os
     import sys
@@ -104,4 +109,4 @@ def _fetch_default_model_on_first_use(home: Path) -> None:
         file=sys.stderr,
         flush=True,
     )
-    fetch_with_progress(store, DEFAULT_MODEL)
+    fetch_with_progress(store, DEFAULT_MODEL, on_status=say)

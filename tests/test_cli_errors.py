@@ -207,7 +207,7 @@ def test_file_that_is_not_utf8(cli, fake: FakeServer, tmp_path: Path):
 def test_folder_without_text_files(cli, fake: FakeServer, tmp_path: Path):
     run = cli("translate", str(tmp_path), "--server", fake.address)
 
-    assert_one_line(run, EXIT_USAGE, f"folder {tmp_path} has no .txt files")
+    assert_one_line(run, EXIT_USAGE, f"folder {tmp_path} has no .txt, .html or .htm files")
 
 
 def test_html_of_several_inputs_needs_an_output_folder(cli, fake: FakeServer, kerry_file: Path):

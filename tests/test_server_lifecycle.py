@@ -127,6 +127,10 @@ def test_not_serving_until_loaded(engine: Engine, home: Path) -> None:
                 stub.Translate(pb.TranslateRequest(text=SENTENCE))
             assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
             assert "the server is starting" in raised.value.details()
+            server.set_starting("fetching opus-mt-ar-en: 35 %")
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.GetModelInfo(pb.GetModelInfoRequest())
+            assert "(fetching opus-mt-ar-en: 35 %)" in raised.value.details()
             server.load(engine)
             assert health.Check(request).status == health_pb2.HealthCheckResponse.SERVING
             assert stub.Translate(pb.TranslateRequest(text=SENTENCE)).sentences

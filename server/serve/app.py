@@ -147,6 +147,10 @@ class TarjamaServer:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def set_starting(self, doing: str) -> None:
+        """What the server says it is doing until it serves (e.g. "fetching the model: 35 %")."""
+        self.service.starting = doing
+
     def _set_health(self, status: int) -> None:
         for service in ("", SERVICE_NAME):
             self.health.set(service, status)
@@ -298,8 +302,13 @@ def create_server(config: ServerConfig, engine: Engine | None = None) -> tuple[T
     return server, server.port
 
 
-def serve(config: ServerConfig) -> int:
-    """Runs the server until SIGTERM or SIGINT, then shuts down gracefully; returns 0."""
+def serve(
+    config: ServerConfig, prepare: Callable[[Callable[[str], None]], None] | None = None
+) -> int:
+    """Runs the server until SIGTERM or SIGINT, then shuts down gracefully; returns 0.
+
+    The server listens at once (NOT_SERVING); ``prepare`` (e.g. fetching the model on first
+    use) then runs with a callback that sets what early calls are told it is doing."""
     configure_logging(config)
     for name in unknown_environment():
         log.warning("%s is not a server setting and is ignored (see `tarjama serve --help`)", name)
@@ -321,6 +330,9 @@ def serve(config: ServerConfig) -> int:
         extra={"fields": {"host": config.host, "port": server.port}},
     )  # fmt: skip
     try:
+        if prepare is not None:
+            prepare(server.set_starting)
+        server.set_starting("loading the model and glossaries")
         server.load()
     except BaseException:
         server.stop(None).wait()

@@ -76,6 +76,8 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         self._config = config
         self.call_log = call_log or CallLog()
         self._backend: Backend | None = None
+        # What a starting server says it is doing, in the UNAVAILABLE of its early calls.
+        self.starting = "loading the model and glossaries"
         self._refusing = threading.local()  # set on the thread that drains at shutdown
         # TranslateStream translates the requests it has read ahead on these threads.
         self._stream_workers = ThreadPoolExecutor(
@@ -414,7 +416,7 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if self._backend is None:
             raise RpcFailure(
                 grpc.StatusCode.UNAVAILABLE,
-                "the server is starting (loading the model and glossaries): retry shortly",
+                f"the server is starting ({self.starting}): retry shortly",
             )
         return self._backend
 
