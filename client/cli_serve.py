@@ -37,11 +37,13 @@ def register(subparsers: Any) -> None:
     for name, setting in SETTINGS.items():
         if name in _NOT_FLAGS:
             continue
+        default = _default_of(setting)
         parser.add_argument(
             flag_name(name),
             dest=f"setting_{name}",
-            metavar=_metavar(name, setting.default),
-            help=f"{setting_help(name)} [{env_name(name)}]",
+            metavar=_metavar(name, default, setting.type),
+            help=f"{setting_help(name)}{_shown_default(default, setting_help(name))} "
+            f"[{env_name(name)}]",
         )
     parser.add_argument(
         "--no-fetch",
@@ -52,16 +54,34 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _metavar(name: str, default: object) -> str:
+def _default_of(setting: Any) -> object:
+    if setting.default is not MISSING:
+        return setting.default
+    if setting.default_factory is not MISSING:
+        return setting.default_factory()  # e.g. the physical cores, the user data folder
+    return None
+
+
+def _shown_default(default: object, help_text: str) -> str:
+    """The default, where the help text does not say it already."""
+    if default is None or default == "" or default == () or "default:" in help_text:
+        return ""
+    shown = ",".join(default) if isinstance(default, tuple) else str(default)
+    return f" (default: {shown})"
+
+
+def _metavar(name: str, default: object, annotation: object) -> str:
     if name.endswith("port"):
         return "PORT"
     if name == "model":
         return "PATH|NAME"
     if isinstance(default, tuple):
         return "NAME,..."
+    if isinstance(default, bool):
+        return "BOOL"
     if isinstance(default, int | float):
         return "N"
-    return "PATH" if default is None or default is MISSING else "TEXT"
+    return "PATH" if "Path" in str(annotation) else "TEXT"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -63,3 +63,12 @@ def test_glossary_list_as_json(live: str, capsys, monkeypatch):
     [news] = [record for record in json.loads(run.stdout) if record["name"] == "news"]
     assert news["version"] >= 1 and news["term_count"] > 100
     assert news["load_error"] == ""
+
+
+def test_serve_help_shows_the_defaults(capsys, monkeypatch):
+    with pytest.raises(SystemExit):
+        run_cli(["serve", "--help"], capsys, monkeypatch)
+    text = " ".join(capsys.readouterr().out.split())
+
+    assert "(default: 50051) [TARJAMA_PORT]" in text
+    assert "(default: news) [TARJAMA_DEFAULT_GLOSSARIES]" in text
