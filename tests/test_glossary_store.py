@@ -237,3 +237,8 @@ def test_a_read_only_folder_refuses_writes_and_keeps_serving(
     with pytest.raises(ReadOnlyStoreError, match=r"glossary folder .* is read-only"):
         store.put(SYRIA)
     assert [stored.name for stored in store.list()] == ["news"]
+
+
+def test_a_name_that_differs_only_in_case_gets_a_suggestion(store: GlossaryStore) -> None:
+    with pytest.raises(UnknownGlossaryError, match=r"'News' does not exist; did you mean 'news'\?"):
+        store.get("News")

@@ -66,9 +66,12 @@ class GlossaryStoreError(Exception):
 
 class UnknownGlossaryError(GlossaryStoreError):
     def __init__(self, name: str, known: Sequence[str], load_error: str = "") -> None:
+        same_but_case = [k for k in known if k.lower() == name.lower()]
         state = (
             f"is not served: its file does not load ({load_error}); fix the file"
             if load_error
+            else f"does not exist; did you mean {same_but_case[0]!r}?"
+            if same_but_case
             else "does not exist"
         )
         super().__init__(
