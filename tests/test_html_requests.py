@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -117,3 +119,35 @@ def test_the_cli_picks_html_by_extension_and_writes_a_page(
     assert run.exit_code == 0, run.stderr
     page = (out / "story.en.html").read_text(encoding="utf-8")
     assert tags(page) == tags(NEWS_PAGE)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
+def test_chromium_renders_the_page_sent_rtl_and_the_page_returned_ltr(
+    address: str, tmp_path: Path
+) -> None:
+    with Translator(address) as client:
+        english = client.translate(NEWS_PAGE, mime_type="text/html").translation
+    probe = (
+        "<script>document.addEventListener('DOMContentLoaded', function () {"
+        "var p = document.querySelector('article p'); var out = document.createElement('pre');"
+        "out.id = 'probe'; out.textContent = getComputedStyle(p).direction + '|' +"
+        " document.documentElement.lang + '|' + p.querySelectorAll('b, a').length;"
+        "document.body.appendChild(out); });</script>"
+    )
+    seen = {}
+    for name, page in (("ar", NEWS_PAGE), ("en", english)):
+        path = tmp_path / f"{name}.html"
+        path.write_text(page.replace("</head>", probe + "</head>"), encoding="utf-8")
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()],
+            capture_output=True, text=True, timeout=120, check=True,
+        ).stdout  # fmt: skip
+        found = re.search(r'<pre id="probe">(.*?)</pre>', dom)
+        assert found, dom[-300:]
+        seen[name] = found.group(1)
+
+    assert seen == {"ar": "rtl|ar|2", "en": "ltr|en|2"}  # <b> and <a> kept in the sentence
