@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/bulk.py` puts only bench/ on the path
     sys.path.insert(0, str(ROOT))
 
+from bench._processes import process_cpu_seconds as _process_cpu_seconds  # noqa: E402
 from bench._raw import Decoding, RawEngine, process_cpu_seconds  # noqa: E402
 from bench._reference import RawReference, spread  # noqa: E402
 from bench._report import machine  # noqa: E402
@@ -232,6 +233,7 @@ def on_ray(
         with ray_session(None, ray_dir) as ray:
             timings["start"] = time.perf_counter() - started
             timings["began"], job_started = time.time(), time.perf_counter()
+            cpu_before = process_cpu_seconds() + descendants_cpu_seconds()
             translate_on_ray(
                 ray,
                 [corpus],
@@ -245,11 +247,32 @@ def on_ray(
             )
             sink.close()
             timings["job"] = time.perf_counter() - job_started
+            timings["cpu"] = process_cpu_seconds() + descendants_cpu_seconds() - cpu_before
             stopping = time.perf_counter()
         timings["stop"] = time.perf_counter() - stopping
     finally:
         shutil.rmtree(ray_dir, ignore_errors=True)
     return written
+
+
+def descendants_cpu_seconds() -> float:
+    """CPU-seconds of this process's running descendants: Ray's daemons and workers (they
+    run until the session ends, so a difference over a job is what Ray spent on it)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        children.setdefault(int(text[text.rindex(")") + 2 :].split()[1]), []).append(
+            int(stat.parent.name)
+        )
+    total, stack = 0.0, list(children.get(os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        total += _process_cpu_seconds(pid) or 0.0
+        stack += children.get(pid, [])
+    return total
 
 
 def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[str, Any]]:

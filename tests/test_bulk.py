@@ -167,3 +167,71 @@ def test_cli_batch_on_a_local_ray(test_model_dir: Path, tmp_path: Path, capsys, 
     for identifier, row in from_ray.items():
         assert row["ok"] and row["sentences"] == in_process[identifier]["sentences"]
         assert row["term_hits"] == in_process[identifier]["term_hits"]
+
+
+class _SlowRecordingEngine(Engine):
+    """Notes each model call's sentences and times in ``record`` and lasts ``pause`` s."""
+
+    def __init__(self, model_dir: Path, record: Path, pause: float = 0.3) -> None:
+        super().__init__(model_dir)
+        self.record, self.pause = record, pause
+
+    def translate_batch(self, sources, **options):
+        import time
+
+        start = time.time()
+        time.sleep(self.pause)
+        results = super().translate_batch(sources, **options)
+        call = {"texts": [getattr(s, "text", s) for s in sources], "start": start}
+        with self.record.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps({**call, "end": time.time()}, ensure_ascii=False) + "\n")
+        return results
+
+
+def _slow_engine(config: ServerConfig, *, record: Path) -> Engine:
+    return _SlowRecordingEngine(Path(config.model), record)
+
+
+@pytest.mark.slow
+def test_a_ray_actor_translates_its_next_batch_while_one_ends(
+    test_model_dir: Path, tmp_path: Path, monkeypatch
+):
+    """With one batch at a time, the model idles between batches and the next batch's
+    documents reach it in small calls (bench/bulk.py: 12 calls of 20 sentences on average
+    for 242 sentences on one actor, against 9 of 27 in-process)."""
+    pytest.importorskip("ray", reason="needs tarjama[batch]")
+    from functools import partial
+
+    from tarjama.server.bulk import ray_job
+
+    monkeypatch.setattr(ray_job, "BATCH_ROWS", 2)
+    sentences = [f"{KERRY[:-1]} {number}." for number in range(8)]
+    inputs = [  # a file per Ray batch
+        write_jsonl(tmp_path / f"in-{n}.jsonl", [{"id": s, "text": s} for s in sentences[n::4]])
+        for n in range(4)
+    ]
+    record, rows = tmp_path / "calls.jsonl", []
+    config = ServerConfig(
+        home=tmp_path / "home", model=str(test_model_dir), beam_size=1, default_glossaries=()
+    )  # no glossary: the model sees the documents' own sentences
+    ray_dir = Path(tempfile.mkdtemp(prefix="tjr"))  # short: Ray keeps Unix sockets in it
+    try:
+        with ray_job.ray_session(None, ray_dir) as ray:
+            ray_job.translate_on_ray(
+                ray, inputs, rows.append, config, done=set(), actors=1, jobs=2,
+                load=partial(_slow_engine, record=record),
+            )  # fmt: skip
+    finally:
+        shutil.rmtree(ray_dir, ignore_errors=True)
+
+    calls = [json.loads(line) for line in record.read_text("utf-8").splitlines()]
+    spans = []  # per input file (a Ray batch): its first model call's start, last one's end
+    for path in inputs:
+        texts = {json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()}
+        mine = [call for call in calls if texts & set(call["texts"])]
+        spans.append((min(c["start"] for c in mine), max(c["end"] for c in mine)))
+    assert sorted(row["id"] for row in rows) == sorted(sentences)
+    assert all(row["ok"] for row in rows)
+    assert any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1 :]), (
+        spans
+    )

@@ -7,7 +7,9 @@ threads) → result batches streamed back to the driver, which writes them with 
 
 Without an address a local Ray starts on loopback, with its files under ``temp_dir`` and
 usage reporting off. Each actor asks for less than one CPU so that Ray's read tasks
-always find one: with whole CPUs, two actors on two cores would starve the reader.
+always find one: with whole CPUs, two actors on two cores would starve the reader. An
+actor takes two batches at once (``BATCHES_PER_ACTOR``), so its model never waits for the
+next one; a corpus of fewer than two batches per actor therefore leaves actors idle.
 Rows need an ``id`` column here (the in-process path numbers rows that have none).
 """
 
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
 
 ACTOR_CPU_SHARE = 0.5
 BATCH_ROWS = 32
+# Batches an actor translates at once. With one, its model idles between two batches
+# and the next batch's first documents reach the batcher one by one, in small calls;
+# with two, one batch's documents fill the batcher while the other's end.
+BATCHES_PER_ACTOR = 2
 # Ray puts Unix sockets ~60 characters deep below its folder; their paths end at 107.
 MAX_TEMP_DIR = 40
 
@@ -107,7 +113,11 @@ def translate_on_ray(
         _Translate,
         fn_constructor_kwargs={"config": per_actor, "jobs": jobs, "load": load},
         batch_size=BATCH_ROWS,
-        compute=ray.data.ActorPoolStrategy(size=actors),
+        compute=ray.data.ActorPoolStrategy(
+            size=actors,
+            max_concurrent_calls_per_actor=BATCHES_PER_ACTOR,
+            enable_true_multi_threading=True,
+        ),
         num_cpus=ACTOR_CPU_SHARE,
         batch_format="pyarrow",
     )
@@ -137,7 +147,7 @@ class _Translate:
         from tarjama.server.bulk.local import BulkTranslator
 
         self.translator = BulkTranslator(config, load(config) if load else None)
-        self.jobs = jobs
+        self.jobs = jobs  # per batch: the batcher caps the model's calls all the same
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow
