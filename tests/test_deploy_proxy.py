@@ -233,12 +233,14 @@ def test_sigterm_drains_one_replica_while_the_other_serves(
     assert load.failures == []
     messages = [str(entry["message"]) for entry in draining.log()]
     assert any(message.startswith("stopped in") for message in messages)
-    # Every call the draining replica took, before or during the drain, was answered;
-    # with six clients sending back to back, some were in flight when SIGTERM came.
+    # Every call the draining replica took before SIGTERM was answered OK; during the
+    # drain a call still waiting for a thread may be refused UNAVAILABLE (retryable), which
+    # the proxy or the client resends: the client saw no failure (above).
     log = draining.log()
     signalled = next(n for n, e in enumerate(log) if str(e["message"]).startswith("SIGTERM"))
-    statuses = [str(e["status"]) for e in log if e.get("method") == "Translate"]
+    before = [str(e["status"]) for e in log[:signalled] if e.get("method") == "Translate"]
     drained = [str(e["status"]) for e in log[signalled:] if e.get("method") == "Translate"]
-    assert set(statuses) == {"OK"}
-    assert drained, "no call was in flight on the replica when it got SIGTERM"
+    assert set(before) == {"OK"}
+    assert set(drained) <= {"OK", "UNAVAILABLE"}
+    assert "OK" in drained, "no call was in flight on the replica when it got SIGTERM"
     assert survivor.calls() >= served_before + 20
