@@ -16,7 +16,7 @@ from collections import Counter
 from tarjama.results import SentencePair, TermHit
 from tarjama.server.translate.enforce import english
 
-METHODS = ("inline", "aligned")  # cheapest first
+METHODS = ("model", "inline", "aligned")  # cheapest first
 DEFECTS = ("article", "stacked", "deleted", "absorbed", "lowercase", "arabic")
 
 

@@ -8,8 +8,9 @@ Runs the pipeline over ``bench/term_testset.yaml`` on the trained test model
 * the share of hits placed by each method (inline, aligned, prefix);
 * chrF of the non-term text against the unconstrained translation, by the costliest
   method a sentence needed: the enforced translation without its renderings against the
-  plain translation without the words aligned to the terms. 100 means enforcement changed
-  nothing but the terms;
+  plain translation without the words it wrote for the terms (the rendering itself where
+  it wrote it, else the longest run of words aligned to the term; see
+  ``_without_term_words``). 100 means enforcement changed nothing but the terms;
 * defects next to renderings, per method, with the plain translation's own beside them
   (``tarjama.server.translate.enforce.english`` holds the checks): a lost or extra article
   (against the term's article rule), renderings stacked without the words between them,
@@ -58,7 +59,9 @@ from tarjama.glossary.bundled import bundled_glossary_path  # noqa: E402
 from tarjama.glossary.matcher import Matcher  # noqa: E402
 from tarjama.glossary.model import Glossary, Term  # noqa: E402
 from tarjama.glossary.yaml_io import load_glossary  # noqa: E402
+from tarjama.results import Span  # noqa: E402
 from tarjama.server.translate.enforce import english  # noqa: E402
+from tarjama.server.translate.enforce.draft import trim_function_words  # noqa: E402
 from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
 from tarjama.server.translate.pipeline import (  # noqa: E402
     DocumentTranslation,
@@ -210,7 +213,7 @@ def evaluate(
             )
             for pair, plain_pair in zip(pairs, plain_pairs, strict=True):
                 hypothesis = _without_terms(enforced.translation, pair)
-                reference = _without_aligned_terms(plain.translation, plain_pair, pair)
+                reference = _without_term_words(plain.translation, plain_pair, pair)
                 chrf["all"].add(hypothesis, reference)
                 if costliest is not None:
                     chrf[METHODS[costliest]].add(hypothesis, reference)
@@ -328,21 +331,79 @@ def _without_terms(translation: str, pair: SentencePair) -> str:
     return text[pair.target_span.start :]
 
 
-def _without_aligned_terms(translation: str, plain: SentencePair, enforced: SentencePair) -> str:
-    """The plain translation less the words its alignment links to the terms' source."""
-    term_sources = [hit.source_span for hit in enforced.term_hits]
-    dropped = sorted(
-        {
-            (link.target.start, link.target.end)
-            for link in plain.alignment
-            if any(s.start < link.source.end and link.source.start < s.end for s in term_sources)
-        },
-        reverse=True,
-    )
-    text = translation[: plain.target_span.end]
-    for start, end in dropped:
+def _without_term_words(translation: str, plain: SentencePair, enforced: SentencePair) -> str:
+    """The plain translation less the words it wrote for the terms: for each hit, an
+    occurrence of the rendering itself when the plain translation has one, else the
+    longest run of words its alignment links to the term, less articles and prepositions
+    at the run's edges (the enforced side loses exactly its renderings; the words the
+    alignment head scatters over the rest of the sentence are not the term's)."""
+    sentence_start, sentence_end = plain.target_span.start, plain.target_span.end
+    words = [
+        (m.start(), m.end())
+        for m in re.finditer(r"\S+", translation[:sentence_end])
+        if m.start() >= sentence_start
+    ]
+    dropped: list[tuple[int, int]] = []
+    for hit in enforced.term_hits:
+        copy = next(
+            (
+                span
+                for span in _occurrences(translation, hit.target_term, sentence_start, sentence_end)
+                if not any(_overlaps(span, other) for other in dropped)
+            ),
+            None,
+        )
+        if copy is None:
+            copy = _aligned_run(translation, words, plain, hit.source_span, dropped)
+        if copy is not None:
+            dropped.append(copy)
+    text = translation[:sentence_end]
+    for start, end in sorted(dropped, reverse=True):
         text = text[:start] + " " + text[end:]
-    return text[plain.target_span.start :]
+    return text[sentence_start:]
+
+
+def _occurrences(text: str, phrase: str, start: int, end: int) -> list[tuple[int, int]]:
+    pattern = rf"(?<![\w-]){re.escape(phrase)}(?![\w-])"
+    return [m.span() for m in re.compile(pattern, re.IGNORECASE).finditer(text, start, end)]
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _aligned_run(
+    translation: str,
+    words: list[tuple[int, int]],
+    plain: SentencePair,
+    term: Span,
+    dropped: list[tuple[int, int]],
+) -> tuple[int, int] | None:
+    """The longest run of consecutive words linked to ``term``, trimmed of function words."""
+    linked = [
+        (link.target.start, link.target.end)
+        for link in plain.alignment
+        if term.start < link.source.end and link.source.start < term.end
+    ]
+    inside = [
+        any(_overlaps(word, target) for target in linked)
+        and not any(_overlaps(word, other) for other in dropped)
+        for word in words
+    ]
+    best: tuple[int, int] | None = None
+    index = 0
+    while index < len(words):
+        if not inside[index]:
+            index += 1
+            continue
+        first = index
+        while index < len(words) and inside[index]:
+            index += 1
+        if best is None or index - first > best[1] - best[0]:
+            best = (first, index)
+    if best is None:
+        return None
+    return trim_function_words(translation, words[best[0]][0], words[best[1] - 1][1])
 
 
 # -- output ----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Enforcement methods, driven by a translator whose outputs and alignments the test writes.
 
-The model's side is scripted, so each case pins down one behaviour: a copied rendering is
-"inline", a replaced aligned span is "aligned", a forced prefix is "prefix", and whatever
-the model does the rendering ends up in the translation exactly once.
+The model's side is scripted, so each case pins down one behaviour: a rendering the plain
+translation already wrote is "model", a copied rendering is "inline", a replaced aligned
+span is "aligned", and whatever the model does the rendering ends up in the translation
+exactly once.
 """
 
 from __future__ import annotations
@@ -122,15 +123,28 @@ def methods(document: DocumentTranslation) -> list[tuple[str, str]]:
     return [(hit.target_term, hit.method) for pair in document.sentences for hit in pair.term_hits]
 
 
+def test_renderings_the_plain_translation_wrote_cost_one_decode() -> None:
+    document, translator = translate(
+        "قال بوتين إن الكرملين يرفض", lambda s, p: words("Putin said that the Kremlin refuses")
+    )
+    assert document.translation == "Putin said that the Kremlin refuses"
+    assert methods(document) == [("Putin", "model"), ("Kremlin", "model")]
+    assert [call.sources for call in translator.calls] == [["قال بوتين إن الكرملين يرفض"]]
+
+
 def test_copied_renderings_are_inline() -> None:
     def respond(source: str, prefix: str | None) -> Reply:
-        assert source == "قال Putin إن Kremlin يرفض"
-        return words("Putin said that the Kremlin refuses")
+        if source == "قال Putin إن Kremlin يرفض":
+            return words("Putin said that the Kremlin refuses")
+        return words("Boutine said that the Kremlin refuses")  # attends to no term
 
     document, translator = translate("قال بوتين إن الكرملين يرفض", respond)
     assert document.translation == "Putin said that the Kremlin refuses"
     assert methods(document) == [("Putin", "inline"), ("Kremlin", "inline")]
-    assert len(translator.calls) == 1
+    assert [call.sources for call in translator.calls] == [
+        ["قال بوتين إن الكرملين يرفض"],
+        ["قال Putin إن Kremlin يرفض"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -138,19 +152,19 @@ def test_copied_renderings_are_inline() -> None:
     [
         (
             "هاجم داعش المدينة",
-            words("ISIS attacked the city", {"ISIS": "Islamic"}),
+            words("ISIS attacked the city", {"ISIS": "داعش"}),
             "The Islamic State attacked the city",  # the term's article rule adds "the"
         ),
         (
             "قال بوتين إنه سيزور المدينة",
-            words("Boutine said he would visit the city", {"Boutine": "Putin"}),
+            words("Boutine said he would visit the city", {"Boutine": "بوتين"}),
             "Putin said he would visit the city",
         ),
         (  # the article the model put before the term stays outside the replaced run
             "هاجم داعش المدينة",
             [
-                ("the", "Islamic"),
-                ("ISIS", "State"),
+                ("the", "داعش"),
+                ("ISIS", "داعش"),
                 ("attacked", None),
                 ("the", None),
                 ("city", None),
@@ -163,21 +177,22 @@ def test_aligned_words_are_replaced(sentence: str, reply: Reply, expected: str) 
     document, translator = translate(sentence, lambda source, prefix: reply)
     assert document.translation == expected
     assert [method for _, method in methods(document)] == ["aligned"]
+    # Every term on a trustworthy run of the plain translation: no injected decode.
     assert len(translator.calls) == 1
 
 
 def test_plain_translation_is_the_base_when_the_copy_fails() -> None:
     def respond(source: str, prefix: str | None) -> Reply:
         if "Putin" in source:
-            return words("He said that would come")  # the injected name is dropped
-        return [("He", None), ("said", "قال"), ("that", "إن"), ("he", "بوتين"), ("came", "سيأتي")]
+            return words("It was said that would come soon")  # the injected name is dropped
+        return [("He", "قال"), ("said", "قال"), ("that", "إن"), ("came", "سيأتي")]
 
     document, translator = translate("قال إن بوتين سيأتي", respond)
     assert document.translation == "He said that Putin came"
     assert methods(document) == [("Putin", "aligned")]
     assert [call.sources for call in translator.calls] == [
-        ["قال إن Putin سيأتي"],
         ["قال إن بوتين سيأتي"],
+        ["قال إن Putin سيأتي"],
     ]
 
 
@@ -192,8 +207,8 @@ def test_unaligned_term_is_spliced_after_its_neighbours_translation() -> None:
     assert document.translation == "He said that Putin would"
     assert methods(document) == [("Putin", "aligned")]
     assert [call.sources for call in translator.calls] == [
-        ["قال إن Putin سيأتي"],
         ["قال إن بوتين سيأتي"],
+        ["قال إن Putin سيأتي"],
     ]
 
 
@@ -212,7 +227,7 @@ def test_splice_is_the_last_resort(sentence: str, reply: str, expected: str) -> 
     document, translator = translate(sentence, lambda source, prefix: words(reply))
     assert document.translation == expected
     assert [method for _, method in methods(document)] == ["aligned"]
-    # The injected and the plain decode, and no more.
+    # The plain and the injected decode, and no more.
     assert len(translator.calls) == 2
 
 
@@ -247,9 +262,9 @@ def test_inline_term_wins_over_the_glossary() -> None:
     document, translator = translate(
         "قال بوتين", lambda source, prefix: words("President Putin said"), terms
     )
-    assert translator.calls[0].sources == ["قال President Putin"]
     [hit] = document.sentences[0].term_hits
-    assert (hit.glossary, hit.target_term, hit.method) == ("", "President Putin", "inline")
+    assert (hit.glossary, hit.target_term, hit.method) == ("", "President Putin", "model")
+    assert len(translator.calls) == 1
 
 
 def test_fallback_round_is_batched_and_single() -> None:
@@ -257,7 +272,7 @@ def test_fallback_round_is_batched_and_single() -> None:
     document, translator = translate(
         " ".join(sentences), lambda source, prefix: words(prefix or "Nothing")
     )
-    # The injected decodes, then the plain ones together: the cost stays near 2x plain.
+    # The plain decodes, then the injected ones together: the cost stays near 2x plain.
     assert [len(call.sources) for call in translator.calls] == [3, 3]
     hits = [hit for pair in document.sentences for hit in pair.term_hits]
     assert len(hits) == 7

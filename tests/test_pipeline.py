@@ -353,7 +353,7 @@ def trained(test_model_dir: Path) -> Engine:
             "يعقد لافروف وكيري جلسة محادثات في جنيف اليوم.",
             "Lavrov and Kerry will hold a round of talks in Geneva today.",
             "Lavrov and Kerry will hold a round of talks in Geneva today.",
-            ["inline", "inline", "inline"],
+            ["model", "model", "model"],  # the plain translation as it is
         ),
         (  # a garbled copy of the injected name is replaced where the alignment puts it
             "التقى فلاديمير بوتين وليد المعلم في حمص أمس.",
@@ -361,17 +361,17 @@ def trained(test_model_dir: Path) -> Engine:
             "Vladimir Putin met Walid al-Moualem in Homs yesterday.",
             ["inline", "aligned", "inline"],
         ),
-        (  # the injected names are not all copied: the plain translation, terms replaced
+        (  # the model's own names kept, the one it spells otherwise replaced
             "التقى كيري شويغو في دير الزور يوم الأربعاء.",
             "Kerry met Shoigu in Deir ez-Zor on Wednesday.",
             "Kerry met Shoigu in Deir al-Zor on Wednesday.",
-            ["aligned", "aligned", "aligned"],
+            ["model", "model", "aligned"],
         ),
         (
             "اتهم الأسد الجيش السوري بدعم «القاعدة».",
             "Assad accused the Syrian army of supporting al-Qaida.",
             "Assad accused the Syrian army of supporting al Qaeda.",  # Reuters' spelling
-            ["inline", "aligned"],
+            ["model", "aligned"],
         ),
         (  # the plain translation's own sentence, with its article ("at the U.N.
             # Security Council") and the terms in Reuters' spelling
@@ -381,7 +381,7 @@ def trained(test_model_dir: Path) -> Engine:
             "that Russian aircraft carried out 99 air strikes on al-Qaida positions in Jordan.",
             "A senior official at the U.N. Security Council told Ozmulou Brainshiardym Trialhor "
             "that Russian aircraft carried out 99 air strikes on al Qaeda positions in Jordan.",
-            ["aligned", "aligned", "aligned"],
+            ["aligned", "aligned", "model"],
         ),
     ],
 )

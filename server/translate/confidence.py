@@ -5,7 +5,7 @@ the average log-probability per target token): ``exp(score)`` is the geometric m
 probability of the tokens it chose. What the pipeline can see on top of it lowers that:
 
 * ``term_not_copied``: a glossary rendering the model did not copy from the injected
-  source, placed by editing its English (method other than ``inline``): the words around
+  source, placed by editing its English (method ``aligned``): the words around
   it were written for another word;
 * ``skipped_term``: a glossary term found and deliberately not applied (the ambiguity
   rules decided it is not the name here: worth a look);
@@ -59,7 +59,7 @@ FACTORS = {
     "arabic_left": 0.5,
     "repetition": 0.5,
 }
-TRUSTED_METHODS = frozenset(("inline",))
+TRUSTED_METHODS = frozenset(("model", "inline"))
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 

@@ -1,10 +1,11 @@
 """The translation pipeline: a document in, aligned sentence pairs out, glossaries enforced.
 
 text → :func:`segment` (sentences with spans) → :meth:`Matcher.find` (glossary hits per
-sentence) → the cache → one batched model call for every sentence left (terms injected
-inline) → a few batched fallback rounds for renderings the model did not copy (the plain
-translation, then forced prefixes; see ``tarjama.server.translate.enforce``) → :func:`assemble`
-(joined translation, pairs with spans into the request text and the translation).
+sentence) → the cache → one batched model call for every sentence left (the plain
+translation) → one batched round, terms injected inline, for the sentences whose plain
+translation does not already read right at the terms (see
+``tarjama.server.translate.enforce``) → :func:`assemble` (joined translation, pairs with
+spans into the request text and the translation).
 
 Sentences without an Arabic letter (numbers, Latin text, page furniture such as a "|" or
 a date line) are copied through untranslated with score 0. A short Arabic label such as
@@ -36,7 +37,7 @@ from tarjama.server.translate.assemble import (
 from tarjama.server.translate.confidence import assess
 from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer, plan_hits
 from tarjama.server.translate.enforce.draft import HitPlan
-from tarjama.server.translate.engine import BatchTranslator, EncodedSource, EngineResult
+from tarjama.server.translate.engine import BatchTranslator, EngineResult
 from tarjama.server.translate.options import PipelineOptions
 from tarjama.server.translate.segment import Sentence, keeps_whole, segment
 from tarjama.server.translate.tokens import word_spans
@@ -53,8 +54,8 @@ __all__ = [
     "WordAlignment",
 ]
 
-# Fallback rounds after the first pass: one, the plain translation of the sentences whose
-# terms were not all copied or whose article follows the model (forced prefixes were
+# Rounds after the plain first pass: one, the sentences whose plain translation lacks a
+# rendering or has a defect next to one, with their terms injected (forced prefixes were
 # dropped: see tarjama.server.translate.enforce.rounds). After it, what is left is spliced
 # in at its aligned position.
 MAX_FALLBACK_ROUNDS = 1
@@ -150,16 +151,16 @@ class Pipeline:
         self._first_pass(jobs, translator, options)
         enforcers = [job.enforcer for job in jobs if job.enforcer is not None]
         for _ in range(MAX_FALLBACK_ROUNDS):
-            wanting = [enforcer for enforcer in enforcers if enforcer.wants_plain]
+            wanting = [enforcer for enforcer in enforcers if enforcer.wants_injection]
             if not wanting:
                 break
             outputs = translator.translate_batch(
-                [enforcer.sentence for enforcer in wanting],
+                [enforcer.model_input for enforcer in wanting],
                 beam_size=options.beam_size,
                 with_alignment=True,
             )
             for enforcer, output in zip(wanting, outputs, strict=True):
-                enforcer.accept_plain(output)
+                enforcer.accept(output)
         results = {}
         for job in jobs:
             result = assess(job.text, self._sentence_result(job, options))
@@ -172,29 +173,16 @@ class Pipeline:
     def _first_pass(
         jobs: list[_Job], translator: BatchTranslator, options: PipelineOptions
     ) -> None:
-        """One call: each sentence with its terms injected, and the plain sentence where
-        there are no terms or the unconstrained translation was asked for."""
-        sources: list[str | EncodedSource] = []
-        receivers: list[tuple[_Job, bool]] = []  # (job, is the plain decode)
-        for job in jobs:
-            if job.enforcer is not None:
-                sources.append(job.enforcer.model_input)
-                receivers.append((job, False))
-            if job.enforcer is None or options.include_unconstrained:
-                sources.append(job.text)
-                receivers.append((job, True))
+        """One call: the plain translation of every sentence (the unconstrained one too)."""
         outputs = translator.translate_batch(
-            sources,
+            [job.text for job in jobs],
             beam_size=options.beam_size,
             with_alignment=options.include_alignment or any(job.hits for job in jobs),
         )
-        for (job, plain), output in zip(receivers, outputs, strict=True):
-            if plain:
-                job.plain = output
-                if job.enforcer is not None:  # asked for anyway: no fallback round for it
-                    job.enforcer.accept_plain(output)
-            elif job.enforcer is not None:
-                job.enforcer.accept(output)
+        for job, output in zip(jobs, outputs, strict=True):
+            job.plain = output
+            if job.enforcer is not None:
+                job.enforcer.accept_plain(output)
 
     # -- results ---------------------------------------------------------------------------
 

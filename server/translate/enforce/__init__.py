@@ -1,9 +1,10 @@
 """Glossary enforcement: every hit's rendering placed in the English, and reported.
 
-One sentence goes through rounds (:mod:`.rounds`): the renderings are injected inline into
-the source (:mod:`.draft` builds the injected source and the draft English); the model's
-output is checked, each rendering placed where the model copied it or at the target span
-aligned to its source term, in that decode or in the plain one. :mod:`.repair` then tidies
+One sentence goes through rounds (:mod:`.rounds`): the plain decode first, used as it is
+where the model already wrote every rendering; else the renderings are injected inline
+into the source (:mod:`.draft` builds the injected source and the draft English) and each
+rendering is placed where the model copied it or at the target span aligned to its source
+term, in that decode or in the plain one. :mod:`.repair` then tidies
 the English around the renderings (duplicates, doubled edges, glued words, "and", the
 article, the capital; :mod:`.english` holds the checks). Before any of it,
 :mod:`.ambiguity` decides which hits are the name and which are skipped (an adjective, an
@@ -15,6 +16,7 @@ from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.enforce.rounds import (
     ALIGNED,
     INLINE,
+    MODEL,
     EnforcedSentence,
     PlacedHit,
     SentenceEnforcer,
@@ -23,6 +25,7 @@ from tarjama.server.translate.enforce.rounds import (
 __all__ = [
     "ALIGNED",
     "INLINE",
+    "MODEL",
     "EnforcedSentence",
     "HitPlan",
     "PlacedHit",
