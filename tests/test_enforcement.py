@@ -47,6 +47,7 @@ NAMES = Glossary(
 class Call:
     sources: list[str]
     prefixes: list[str | None] | None
+    beam_size: int | None = None
 
 
 @dataclass
@@ -79,7 +80,9 @@ class ScriptedTranslator:
             detokenize(list(prefix))[0] if prefix is not None else None
             for prefix in (target_prefixes or [None] * len(encoded))
         ]
-        self.calls.append(Call([s.text for s in encoded], prefixes if target_prefixes else None))
+        self.calls.append(
+            Call([s.text for s in encoded], prefixes if target_prefixes else None, beam_size)
+        )
         return [
             _result(source, self.respond(source.text, prefix), with_alignment)
             for source, prefix in zip(encoded, prefixes, strict=True)
@@ -272,8 +275,10 @@ def test_fallback_round_is_batched_and_single() -> None:
     document, translator = translate(
         " ".join(sentences), lambda source, prefix: words(prefix or "Nothing")
     )
-    # The plain decodes, then the injected ones together: the cost stays near 2x plain.
+    # The plain decodes, then the injected ones together, searched greedily: the cost stays
+    # under 2x plain.
     assert [len(call.sources) for call in translator.calls] == [3, 3]
+    assert [call.beam_size for call in translator.calls] == [PipelineOptions().beam_size, 1]
     hits = [hit for pair in document.sentences for hit in pair.term_hits]
     assert len(hits) == 7
     for hit in hits:
@@ -430,3 +435,32 @@ def test_skipped_terms_survive_the_wire() -> None:
     pair = SentencePair("صلاة المغرب", "the sunset prayer", Span(0, 11), Span(0, 17))
     pair = SentencePair(**{**pair.__dict__, "skipped_terms": (skip,)})
     assert sentence_from_proto(sentence_to_proto(pair)).skipped_terms == (skip,)
+
+
+# -- the measurement (bench/eval_terms.py) ---------------------------------------------------
+
+
+def test_chrf_of_the_non_term_text_ignores_words_the_alignment_scatters_onto_a_term() -> None:
+    from bench.eval_terms import ChrF, _without_term_words, _without_terms
+    from tarjama.results import SentencePair, Span, TermHit, WordAlignment
+
+    source = "اتهم كيري الكرملين بدعم الأسد."
+    target = "Kerry accused the Kremlin of supporting Assad."
+
+    def span(text: str, word: str) -> Span:
+        return Span(text.index(word), text.index(word) + len(word))
+
+    names = (("كيري", "Kerry"), ("الكرملين", "Kremlin"), ("الأسد", "Assad"))
+    hits = tuple(
+        TermHit("news", arabic, english, span(source, arabic), span(target, english), "model")
+        for arabic, english in names
+    )
+    # The alignment head links "accused" and "supporting" to the names as well.
+    alignment = (
+        WordAlignment(span(source, "كيري"), span(target, "accused")),
+        WordAlignment(span(source, "الأسد"), span(target, "supporting")),
+    )
+    pair = SentencePair(source, target, Span(0, len(source)), Span(0, len(target)), hits, alignment)
+    metric = ChrF()
+    metric.add(_without_terms(target, pair), _without_term_words(target, pair, pair))
+    assert metric.score() == 100.0  # the model's own sentence, unchanged

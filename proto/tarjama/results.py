@@ -33,7 +33,7 @@ class TermHit:
     target_term: str
     source_span: Span  # into the request text
     target_span: Span  # into Translation.translation
-    method: str  # "inline", "aligned", "prefix", or a value added later
+    method: str  # "model", "inline", "aligned", "prefix" (older servers), or one added later
 
     def shifted(self, source_offset: int, target_offset: int) -> TermHit:
         return replace(

@@ -71,7 +71,7 @@ class EngineResult:
         row = self.attention[target_index][: len(self.source.tokens)]
         if not row:
             return None
-        return max(range(len(row)), key=row.__getitem__)
+        return row.index(max(row))
 
 
 class BatchTranslator(Protocol):
@@ -253,7 +253,7 @@ def _result(
     raw_attention = hypothesis.attention[0]  # type: ignore[attr-defined]
     if first_row is not None and raw_attention:
         raw_attention[0] = first_row
-    attention = tuple(tuple(float(w) for w in row) for row in raw_attention)
+    attention = tuple(map(tuple, raw_attention))  # rows of Python floats already
     result = EngineResult(source, text, target_tokens, score, attention)
     return EngineResult(source, text, target_tokens, score, attention, _word_links(result))
 
