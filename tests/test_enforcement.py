@@ -174,6 +174,11 @@ def test_copied_renderings_are_inline() -> None:
             ],
             "The Islamic State attacked the city",
         ),
+        (  # «مواقع داعش»: "positions" attends to the term too, and stays
+            "قصفت الطائرات مواقع داعش",
+            [("Jets", None), ("struck", None), ("ISIS", "داعش"), ("positions", "داعش")],
+            "Jets struck the Islamic State positions",
+        ),
     ],
 )
 def test_aligned_words_are_replaced(sentence: str, reply: Reply, expected: str) -> None:

@@ -355,11 +355,11 @@ def trained(test_model_dir: Path) -> Engine:
             "Lavrov and Kerry will hold a round of talks in Geneva today.",
             ["model", "model", "model"],  # the plain translation as it is
         ),
-        (  # a garbled copy of the injected name is replaced where the alignment puts it
+        (  # the model's own spelling of the name is replaced where the alignment puts it
             "التقى فلاديمير بوتين وليد المعلم في حمص أمس.",
             "Vladimir Putin met Walid al-Muallem in Homs yesterday.",
             "Vladimir Putin met Walid al-Moualem in Homs yesterday.",
-            ["inline", "aligned", "inline"],
+            ["model", "aligned", "model"],
         ),
         (  # the model's own names kept, the one it spells otherwise replaced
             "التقى كيري شويغو في دير الزور يوم الأربعاء.",
