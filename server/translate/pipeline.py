@@ -61,11 +61,11 @@ __all__ = [
 MAX_FALLBACK_ROUNDS = 1
 # The injected decode is searched greedily: it only has to copy the renderings and write
 # the words around them, and it is kept only where it reads better than the plain one. On
-# the trained test model (bench/eval_terms.py) greedy against beam 4 there: the glossary
-# cost 1.7x against 2.5x a plain translation of the seed article (random weights, where
-# every decode runs to its length cap: 2.2x against 3.3x), for 14% of the hits placed
-# inline against 17%, chrF of the non-term text 90.3 against 91.2 and the same defects
-# next to renderings in well-translated sentences (1 in 79 hits).
+# the trained test model (bench/eval_terms.py, one run each), greedy against beam 4: the
+# glossary cost 1.7x against 2.5x a plain translation of the seed article (random
+# weights, where every decode runs to its length cap: 2.2x against 3.3x), for 14% of the
+# hits placed inline against 17%, chrF of the non-term text 90.3 against 91.2 and the
+# same defects next to renderings in well-translated sentences (1 in 79 hits).
 INJECTED_BEAM_SIZE = 1
 
 
