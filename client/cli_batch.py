@@ -62,11 +62,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_batch(args: argparse.Namespace) -> int:
     from tarjama.client.cli_progress import JobProgress
+    from tarjama.client.cli_serve import startup_errors
     from tarjama.server.bulk.rows import BulkInputError, Sink, done_ids, read_rows
-    from tarjama.server.serve.app import StartupError
     from tarjama.server.serve.config import ConfigError, load_config
-    from tarjama.server.stores.models import ModelStoreError
-    from tarjama.server.translate.engine import EngineError
 
     if args.jobs < 1 or args.actors < 1:
         raise CliError("--jobs and --actors take 1 or more", EXIT_USAGE)
@@ -114,7 +112,7 @@ def run_batch(args: argparse.Namespace) -> int:
         finally:
             sink.close()
             progress.finish(summary=True)
-    except (BulkInputError, ModelStoreError, EngineError, StartupError) as error:
+    except (BulkInputError, *startup_errors()) as error:
         raise CliError(str(error)) from None
     return EXIT_FAILURE if failures else EXIT_OK
 

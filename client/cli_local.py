@@ -20,12 +20,9 @@ from tarjama.client.translator import Translator
 
 @contextmanager
 def local_translator(args: argparse.Namespace) -> Iterator[Translator]:
-    from tarjama.glossary import GlossaryError
-    from tarjama.server.serve.app import StartupError, create_server
+    from tarjama.client.cli_serve import startup_errors
+    from tarjama.server.serve.app import create_server
     from tarjama.server.serve.config import ConfigError, load_config
-    from tarjama.server.stores.glossaries import GlossaryStoreError
-    from tarjama.server.stores.models import ModelStoreError
-    from tarjama.server.translate.engine import EngineError
 
     flags = {"host": "127.0.0.1", "port": "0", "auth_token": secrets.token_hex(16)}
     if args.model:
@@ -35,7 +32,7 @@ def local_translator(args: argparse.Namespace) -> Iterator[Translator]:
         server, port = create_server(config)
     except ConfigError as error:
         raise CliError(str(error), EXIT_USAGE) from None
-    except (ModelStoreError, EngineError, StartupError, GlossaryStoreError, GlossaryError) as error:
+    except startup_errors() as error:
         raise CliError(f"--local: {error}") from None
     server.start()
     try:

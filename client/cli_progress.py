@@ -40,11 +40,19 @@ class Tally:
     terms_skipped: int = 0
 
     def add(self, translation: Translation) -> None:
+        self.add_counts(
+            sentences=translation.stats.sentences,
+            cached=translation.stats.cached_sentences,
+            applied=translation.stats.term_hits,
+            skipped=sum(len(pair.skipped_terms) for pair in translation.sentences),
+        )
+
+    def add_counts(self, *, sentences: int, cached: int, applied: int, skipped: int) -> None:
         self.documents += 1
-        self.sentences += translation.stats.sentences
-        self.cached += translation.stats.cached_sentences
-        self.terms_applied += translation.stats.term_hits
-        self.terms_skipped += sum(len(pair.skipped_terms) for pair in translation.sentences)
+        self.sentences += sentences
+        self.cached += cached
+        self.terms_applied += applied
+        self.terms_skipped += skipped
 
 
 class JobProgress:
@@ -102,9 +110,7 @@ class JobProgress:
         """A document of a bulk job, known by its result row's counts."""
         with self._lock:
             if ok:
-                self.tally.documents += 1
-                self.tally.sentences += sentences
-                self.tally.terms_applied += terms
+                self.tally.add_counts(sentences=sentences, cached=0, applied=terms, skipped=0)
                 self.done_sentences += sentences
             else:
                 self.tally.failed += 1

@@ -84,13 +84,21 @@ def _metavar(name: str, default: object, annotation: object) -> str:
     return "PATH" if "Path" in str(annotation) else "TEXT"
 
 
-def run(args: argparse.Namespace) -> int:
+def startup_errors() -> tuple[type[Exception], ...]:
+    """What the server's parts raise when they cannot start as configured (each message
+    says what to change): for the commands that start them, here or in-process."""
     from tarjama.glossary import GlossaryError
-    from tarjama.server.serve.app import StartupError, serve
-    from tarjama.server.serve.config import SETTINGS, ConfigError, load_config
+    from tarjama.server.serve.app import StartupError
     from tarjama.server.stores.glossaries import GlossaryStoreError
     from tarjama.server.stores.models import ModelStoreError
     from tarjama.server.translate.engine import EngineError
+
+    return (ModelStoreError, EngineError, StartupError, GlossaryStoreError, GlossaryError)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tarjama.server.serve.app import serve
+    from tarjama.server.serve.config import SETTINGS, ConfigError, load_config
 
     flags = {
         name: value
@@ -109,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         return serve(config, prepare)
-    except (ModelStoreError, EngineError, StartupError, GlossaryStoreError, GlossaryError) as error:
+    except startup_errors() as error:
         raise CliError(str(error)) from None
 
 
