@@ -66,6 +66,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from tarjama.server.bulk.rows import BulkInputError, Sink, done_ids, read_rows
     from tarjama.server.serve.config import ConfigError, load_config
 
+    cannot_run: tuple[type[Exception], ...] = (BulkInputError, *startup_errors())
     if args.jobs < 1 or args.actors < 1:
         raise CliError("--jobs and --actors take 1 or more", EXIT_USAGE)
     missing = [str(path) for path in args.inputs if not path.is_file()]
@@ -112,7 +113,7 @@ def run_batch(args: argparse.Namespace) -> int:
         finally:
             sink.close()
             progress.finish(summary=True)
-    except (BulkInputError, *startup_errors()) as error:
+    except cannot_run as error:
         raise CliError(str(error)) from None
     return EXIT_FAILURE if failures else EXIT_OK
 
