@@ -1,9 +1,10 @@
 """`tarjama consistency FILES…`: names rendered in more than one way across a corpus.
 
 Names are found from the word alignment of each sentence pair
-(:mod:`tarjama.glossary.names`): Arabic words aligned to capitalised English that is not a
-title, a common word or a lone sentence-initial capital, and not a glossary term's
-rendering (the glossary already makes those consistent). Occurrences of one Arabic name
+(:mod:`tarjama.glossary.names`, gathered by :mod:`tarjama.glossary.name_records`): Arabic
+words aligned to capitalised English that is not a title, a common word or a lone
+sentence-initial capital, and not a glossary term's rendering (the glossary already makes
+those consistent). Occurrences of one Arabic name
 (normalised, proclitics folded) are gathered across every document; a name with two or
 more renderings is reported with each rendering's count and where it occurs (document and
 sentence number), as a table or as JSON (``--json``).
@@ -13,76 +14,20 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 
 from tarjama.client.cli import EXIT_OK
 from tarjama.client.cli_corpus import CorpusDocument, add_corpus_arguments, read_corpus
-from tarjama.glossary.names import canonical_keys, name_spans
+from tarjama.glossary.name_records import NameRecord, Occurrence, collect_names
+
+__all__ = ["NameRecord", "Occurrence", "collect", "inconsistent", "register"]
 
 WHERE_SHOWN = 3  # locations per rendering in the table; JSON has them all
 
 
-@dataclass(frozen=True)
-class Occurrence:
-    document: str
-    sentence: int  # 1-based, in the document's sentence pairs
-    arabic: str  # as written
-    english: str
-    source_sentence: str
-    target_sentence: str
-
-
-@dataclass
-class NameRecord:
-    """Every occurrence of one Arabic name in a corpus."""
-
-    key: str
-    occurrences: list[Occurrence] = field(default_factory=list)
-    bare_forms: Counter[str] = field(default_factory=Counter)  # written without a proclitic
-
-    @property
-    def renderings(self) -> Counter[str]:
-        return Counter(occurrence.english for occurrence in self.occurrences)
-
-    @property
-    def arabic(self) -> str:
-        """The most frequent written form, without a proclitic where one was seen bare."""
-        forms = self.bare_forms or Counter(o.arabic for o in self.occurrences)
-        return forms.most_common(1)[0][0]
-
-    @property
-    def documents(self) -> int:
-        return len({occurrence.document for occurrence in self.occurrences})
-
-    def where(self, english: str) -> list[Occurrence]:
-        return [occurrence for occurrence in self.occurrences if occurrence.english == english]
-
-
 def collect(documents: Iterable[CorpusDocument]) -> dict[str, NameRecord]:
     """The names of a corpus by canonical key, in order of first occurrence."""
-    found = []
-    for document in documents:
-        for number, pair in enumerate(document.translation.sentences, start=1):
-            for name in name_spans(pair):
-                occurrence = Occurrence(
-                    document.name, number, name.arabic, name.english, pair.source, pair.target
-                )
-                found.append((name.key, occurrence, name.initial))
-    canonical = canonical_keys(key for key, _, _ in found)
-    records: dict[str, NameRecord] = {}
-    lower_first = {(canonical[key], o.english) for key, o, initial in found if not initial}
-    for key, occurrence, initial in found:
-        if initial:  # "Al-Nusra Front" opening a sentence is the "al-Nusra Front" seen inside one
-            lowered = occurrence.english[:1].lower() + occurrence.english[1:]
-            if (canonical[key], lowered) in lower_first:
-                occurrence = replace(occurrence, english=lowered)
-        record = records.setdefault(canonical[key], NameRecord(canonical[key]))
-        record.occurrences.append(occurrence)
-        if key == record.key:
-            record.bare_forms[occurrence.arabic] += 1
-    return records
+    return collect_names((document.name, document.translation.sentences) for document in documents)
 
 
 def inconsistent(records: dict[str, NameRecord], min_count: int) -> list[NameRecord]:
