@@ -4,11 +4,11 @@
     tarjama batch part-*.parquet --out out.jsonl --ray      # a local Ray, an actor per model
     tarjama batch corpus/*.parquet --out out/ --ray ray://head:10001 --actors 8
 
-Each input row (``id``, ``text``, optional ``glossaries``) gives one output row with the
-translation and the server's full response; a rerun skips the ids already written, and a
-document that fails is a row with its error while the job goes on (see
-:mod:`tarjama.server.bulk.rows`). The model, glossaries and settings are the server's
-(``TARJAMA_*``, ``--model``).
+Each input row (``id``, ``text``, optional ``glossaries`` and ``mime_type``) gives one
+output row with the translation and the server's full response; a rerun skips the ids
+already written, and a document that fails (over a limit of the server's, say) is a row
+with the server's error while the job goes on (see :mod:`tarjama.server.bulk.rows`). The
+model, glossaries, limits and settings are the server's (``TARJAMA_*``, ``--model``).
 """
 
 from __future__ import annotations

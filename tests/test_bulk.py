@@ -8,18 +8,46 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 
 from tarjama.client import Translator
-from tarjama.server.bulk.local import BulkTranslator
+from tarjama.server.bulk.local import BulkTranslator, translate_request
+from tarjama.server.bulk.ray_job import TranslateBatches
 from tarjama.server.bulk.rows import Sink, done_ids, read_rows
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.v1 import translator_pb2_grpc as pb_grpc
 from tests.client_fakes import run_cli
 from tests.live_server import live_server
 
 KERRY = "وصل وزير الخارجية الأمريكي جون كيري إلى موسكو أمس."
 LAVROV = "وقال لافروف إن المحادثات مع كيري كانت مفيدة.\nوأكد الكرملين دعم الحل السياسي في سورية."
+
+
+# Small limits, so that short documents go over them.
+LIMITS = {"max_characters": 80, "max_sentences": 2}
+OVER_LIMITS = [
+    {"id": "characters", "text": f"{KERRY} {KERRY}"},
+    {"id": "sentences", "text": "وصل كيري. وقال لافروف. وأكد الكرملين."},
+    {"id": "named twice", "text": KERRY, "glossaries": ["news", "news"]},
+    {"id": "unknown glossary", "text": KERRY, "glossaries": ["sports"]},
+    {"id": "mime type", "text": KERRY, "mime_type": "application/pdf"},
+]
+
+
+class CountingEngine(Engine):
+    """Counts the batches it is asked to translate: work done for a row."""
+
+    calls = 0
+
+    def translate_batch(self, *args, **kwargs):
+        self.calls += 1
+        return super().translate_batch(*args, **kwargs)
+
+
+def short_engine(model_dir: Path) -> CountingEngine:
+    return CountingEngine(model_dir, EngineOptions(max_decoding_length=16, beam_size=1))
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -33,6 +61,84 @@ def bulk(random_model_dir: Path, tmp_path_factory) -> Iterator[BulkTranslator]:
     engine = Engine(random_model_dir, EngineOptions(max_decoding_length=16, beam_size=1))
     with BulkTranslator(config, engine) as translator:
         yield translator
+
+
+@pytest.fixture(scope="module")
+def limited_engine(random_model_dir: Path) -> CountingEngine:
+    return short_engine(random_model_dir)
+
+
+@pytest.fixture(scope="module")
+def limited(limited_engine: CountingEngine, tmp_path_factory) -> Iterator[BulkTranslator]:
+    """A translator with the small LIMITS."""
+    config = ServerConfig(home=tmp_path_factory.mktemp("limited"), beam_size=1, **LIMITS)
+    with BulkTranslator(config, limited_engine) as translator:
+        yield translator
+
+
+@pytest.fixture(scope="module")
+def server_refusals(random_model_dir: Path, tmp_path_factory) -> dict[str, str]:
+    """What a server with the same LIMITS answers each row of OVER_LIMITS, by id."""
+    home = tmp_path_factory.mktemp("served")
+    refusals = {}
+    with (
+        live_server(random_model_dir, home, **LIMITS) as address,
+        grpc.insecure_channel(address) as channel,
+    ):
+        stub = pb_grpc.TranslatorStub(channel)
+        for row in OVER_LIMITS:
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.Translate(translate_request(row))
+            refusals[row["id"]] = refused.value.details()
+    return refusals
+
+
+@pytest.mark.parametrize("row", OVER_LIMITS, ids=[row["id"] for row in OVER_LIMITS])
+def test_a_row_over_a_limit_fails_with_the_servers_message_before_any_work(
+    limited: BulkTranslator,
+    limited_engine: CountingEngine,
+    server_refusals: dict[str, str],
+    row: dict,
+):
+    before = limited_engine.calls
+
+    [result] = limited.translate_rows([row])
+
+    assert (result["ok"], result["error"]) == (False, server_refusals[row["id"]])
+    assert (result["sentences"], result["response"]) == (0, "")
+    assert limited_engine.calls == before  # refused before anything was translated
+
+
+def test_the_job_goes_on_past_rows_over_a_limit(limited: BulkTranslator):
+    rows = [*OVER_LIMITS[:2], {"id": "kerry", "text": KERRY}, *OVER_LIMITS[2:]]
+
+    results = list(limited.translate_rows(rows, jobs=2))
+
+    assert [(r["id"], r["ok"]) for r in results] == [
+        (row["id"], row["id"] == "kerry") for row in rows
+    ]
+    assert results[2]["sentences"] == 1 and results[2]["translation"]
+
+
+def test_ray_batches_fail_rows_over_a_limit_as_the_local_path_does(
+    random_model_dir: Path, limited: BulkTranslator, tmp_path: Path
+):
+    pyarrow = pytest.importorskip("pyarrow", reason="needs tarjama[batch]")
+    config = ServerConfig(home=tmp_path / "home", beam_size=1, **LIMITS)
+    rows = [*OVER_LIMITS, {"id": "kerry", "text": KERRY}]
+    actor = TranslateBatches(config, jobs=2, load=lambda _: short_engine(random_model_dir))
+    try:
+        # As Ray reads them: every row has every column, None where the input had none.
+        columns = ("id", "text", "glossaries", "mime_type")
+        batch = pyarrow.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+        from_ray = actor(batch).to_pylist()
+    finally:
+        actor.translator.close()
+
+    local = list(limited.translate_rows(rows))
+    assert [(r["id"], r["ok"], r["error"]) for r in from_ray] == [
+        (r["id"], r["ok"], r["error"]) for r in local
+    ]
 
 
 def test_rows_get_what_the_server_gives(bulk, random_model_dir, seed_article, tmp_path):
@@ -74,6 +180,16 @@ def test_a_bad_document_is_a_failed_row(bulk, row: dict, error: str):
 
     assert (result["id"], result["ok"]) == (row["id"], False)
     assert error in result["error"]
+
+
+def test_an_html_row_is_translated_as_the_server_translates_a_page(bulk):
+    [result] = bulk.translate_rows(
+        [{"id": "p", "text": f"<p>{KERRY}</p>", "mime_type": "text/html"}]
+    )
+
+    assert result["ok"], result["error"]
+    assert result["translation"].startswith("<p>") and result["translation"].endswith("</p>")
+    assert result["sentences"] == 1
 
 
 @pytest.mark.parametrize("output", ["out.jsonl", "parts"])

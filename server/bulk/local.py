@@ -1,31 +1,33 @@
-"""Rows translated in this process by the server's own backend, without gRPC.
+"""Rows translated in this process by the server's own servicer, without gRPC.
 
-Several documents are in flight at once (``jobs`` threads), so the batcher merges their
-sentences into full CTranslate2 batches, sorted by length, as it does for concurrent
-calls to the server. Each result row carries the TranslateResponse the server would give
-for the same document.
+Each row becomes the TranslateRequest a client would send and goes through the servicer's
+Translate in process, so a row meets every check and limit the server applies
+(characters, sentences, glossary names, mime type) before any work, and a row the
+server would refuse is a failed row with the server's message. Several documents are in
+flight at once (``jobs`` threads), so the batcher merges their sentences into full
+CTranslate2 batches, sorted by length, as it does for concurrent calls to the server.
+Each result row carries the TranslateResponse the server would give for the document.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn, cast
 
+import grpc
 from google.protobuf import json_format
 
 from tarjama.server.bulk.rows import failed_row, row_problem
 from tarjama.server.serve.app import build_backend, load_engine
 from tarjama.server.serve.config import ServerConfig
-from tarjama.server.serve.messages import response_to_proto
+from tarjama.server.serve.messages import MAX_REQUEST_ID
 from tarjama.server.serve.metrics import NullMetrics
-from tarjama.server.serve.service import Backend
-from tarjama.server.stores.glossaries import GlossaryStoreError
+from tarjama.server.serve.service import Backend, TranslatorService
 from tarjama.server.translate.engine import Engine
-from tarjama.server.translate.options import PipelineOptions
+from tarjama.v1 import translator_pb2 as pb
 
 Row = dict[str, Any]
 
@@ -36,8 +38,11 @@ class BulkTranslator:
     def __init__(self, config: ServerConfig, engine: Engine | None = None) -> None:
         self.config = config
         self.backend: Backend = build_backend(config, engine or load_engine(config), NullMetrics())
+        self._service = TranslatorService(config)
+        self._service.attach(self.backend)
 
     def close(self) -> None:
+        self._service.close()
         self.backend.batcher.stop(timeout=5.0)
 
     def __enter__(self) -> BulkTranslator:
@@ -64,40 +69,13 @@ class BulkTranslator:
         if problem:
             return failed_row(identifier, problem)
         try:
-            return self._translate(identifier, row["text"], row.get("glossaries"))
+            response = self._service.Translate(translate_request(row), _ROW_CALL)
+        except RowRefused as refusal:
+            return failed_row(identifier, refusal.message)
         except Exception as error:  # a bad document must not stop a million-row job
             return failed_row(identifier, f"{type(error).__name__}: {error}")
-
-    def _translate(self, identifier: str, text: str, glossaries: list[str] | None) -> Row:
-        started = time.perf_counter()
-        backend, config = self.backend, self.config
-        if len(text) > config.max_characters:
-            return failed_row(
-                identifier,
-                f"text has {len(text)} characters, over the limit of {config.max_characters}"
-                " (max_characters)",
-            )
-        names = tuple(glossaries) if glossaries is not None else config.default_glossaries
-        try:
-            matcher, versions = backend.glossaries.matcher(names, ())
-        except GlossaryStoreError as error:
-            return failed_row(identifier, str(error))
-        sentences = backend.pipeline.segment(text)
-        document = backend.pipeline.translate(
-            text,
-            translator=backend.batcher.for_request(),
-            matcher=matcher,
-            options=PipelineOptions(),
-            sentences=sentences,
-        )
-        response = response_to_proto(
-            request_id=identifier[-128:],
-            model=backend.model_info.name,
-            text=text,
-            document=document,
-            glossaries=versions,
-            elapsed_ms=round((time.perf_counter() - started) * 1000),
-        )
+        # The row's id, not a request id: it is already checked, and may be a long path.
+        response.request_id = identifier[-MAX_REQUEST_ID:]
         as_json = json_format.MessageToDict(response, preserving_proto_field_name=True)
         return {
             "id": identifier,
@@ -108,6 +86,47 @@ class BulkTranslator:
             "term_hits": response.stats.term_hits,
             "response": json.dumps(as_json, ensure_ascii=False),
         }
+
+
+def translate_request(row: Row) -> pb.TranslateRequest:
+    """What a client would send for the row (see :func:`row_problem` for its fields).
+
+    No ``glossaries`` means the server's defaults; an empty list means none.
+    """
+    glossaries = row.get("glossaries")
+    return pb.TranslateRequest(
+        text=row["text"],
+        glossaries=glossaries or (),
+        mime_type=row.get("mime_type") or "",
+        options=pb.TranslateOptions(no_default_glossaries=glossaries == []),
+    )
+
+
+class RowRefused(Exception):
+    """The servicer ended a row's call with a status: the row failed with its message."""
+
+    def __init__(self, status: grpc.Status) -> None:
+        super().__init__(status.details)
+        self.code: grpc.StatusCode = status.code
+        self.message: str = status.details
+
+
+class _RowCall:
+    """The call context the servicer's Translate uses, for a row: no deadline, never
+    cancelled, and ending the call raises :class:`RowRefused`. Those three methods are all
+    of ``grpc.ServicerContext`` that Translate reads."""
+
+    def time_remaining(self) -> float | None:
+        return None
+
+    def is_active(self) -> bool:
+        return True
+
+    def abort_with_status(self, status: grpc.Status) -> NoReturn:
+        raise RowRefused(status)
+
+
+_ROW_CALL = cast(grpc.ServicerContext, _RowCall())
 
 
 def run_local(

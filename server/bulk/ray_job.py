@@ -110,7 +110,7 @@ def translate_on_ray(
     cores = os.cpu_count() or 1
     per_actor = replace(config, intra_threads=max(1, cores // max(1, actors)))
     results = dataset.map_batches(
-        _Translate,
+        TranslateBatches,
         fn_constructor_kwargs={"config": per_actor, "jobs": jobs, "load": load},
         batch_size=BATCH_ROWS,
         compute=ray.data.ActorPoolStrategy(
@@ -138,7 +138,7 @@ def _read(ray: Any, inputs: Sequence[Path]) -> Any:
     raise BulkInputError("--ray reads inputs of one kind: all .jsonl or all .parquet")
 
 
-class _Translate:
+class TranslateBatches:
     """A Ray actor: one model, translating batches of rows."""
 
     def __init__(

@@ -1,13 +1,15 @@
 """Documents in, one result row per document out, so that a rerun picks up where it stopped.
 
-Input rows: ``id`` (string), ``text``, optional ``glossaries`` (list of names) and
-``mime_type``; JSON Lines (``.jsonl``) or Parquet (``.parquet``, needs pyarrow). Output
-rows: ``id``, ``ok``, ``error`` (what went wrong, for a failed row), ``translation``,
-``sentences``, ``term_hits`` and ``response``: the TranslateResponse the server would
-give, in protobuf's JSON mapping (spans, term hits, scores). An output ending in
-``.jsonl`` is one JSON Lines file appended to; any other is a folder of Parquet parts
-(``part-00000.parquet`` …), one per chunk of rows written. Either way the ids already
-written are skipped by the next run.
+Input rows: ``id`` (string), ``text``, optional ``glossaries`` (list of names; without it
+the server's default glossaries, with an empty list none) and ``mime_type``
+(``text/plain``, the default, or ``text/html``); JSON Lines (``.jsonl``) or Parquet
+(``.parquet``, needs pyarrow). A row meets the server's checks and limits, with its
+messages (see :mod:`.local`). Output rows: ``id``, ``ok``, ``error`` (what went wrong,
+for a failed row), ``translation``, ``sentences``, ``term_hits`` and ``response``: the
+TranslateResponse the server would give, in protobuf's JSON mapping (spans, term hits,
+scores). An output ending in ``.jsonl`` is one JSON Lines file appended to; any other is
+a folder of Parquet parts (``part-00000.parquet`` …), one per chunk of rows written.
+Either way the ids already written are skipped by the next run.
 """
 
 from __future__ import annotations
@@ -89,9 +91,8 @@ def row_problem(row: dict[str, Any]) -> str:
         isinstance(glossaries, list | tuple) and all(isinstance(g, str) for g in glossaries)
     ):
         return '"glossaries" must be a list of glossary names'
-    mime_type = row.get("mime_type") or "text/plain"
-    if mime_type != "text/plain":
-        return f"mime_type {mime_type!r} is not supported in batch jobs: use text/plain"
+    if not isinstance(row.get("mime_type") or "", str):
+        return '"mime_type" must be text: text/plain or text/html'
     return ""
 
 
