@@ -1,9 +1,9 @@
-"""The model store: fetch, import, list and verify installed translation models.
+"""The model store: fetch and import translation models, on top of the installed ones.
 
 Layout under the store's home (``TARJAMA_HOME``, else the platform's user data folder)::
 
-    models/<name>/     one installed model (see the installed-model layout: model.bin,
-                       config.json, the vocabulary, source.spm, target.spm, manifest.json)
+    models/<name>/     one installed model (see :mod:`.model_registry`, which lists,
+                       verifies and chooses the default among them)
     downloads/         partial downloads, kept between runs so a fetch can resume
     staging/           where an install is built before it is renamed into models/
     default            the name of the default model
@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,61 +30,36 @@ from tarjama.server.stores.catalog import BASE_URL_ENV, DEFAULT_MODEL, KNOWN_MOD
 from tarjama.server.stores.convert import ConversionError, build_model, find_model_root, unpack
 from tarjama.server.stores.download import DownloadError, ProgressCallback, download
 from tarjama.server.stores.home import HOME_ENV, default_home
-from tarjama.server.stores.manifest import MANIFEST, Manifest, ManifestError, sha256_file
+from tarjama.server.stores.manifest import MANIFEST, Manifest, sha256_file
+from tarjama.server.stores.model_registry import (
+    InstalledModel,
+    InstalledModels,
+    ModelStoreError,
+    VerifyResult,
+    check_name,
+    read_manifest,
+)
+
+__all__ = [
+    "BASE_URL_ENV",
+    "DEFAULT_MODEL",
+    "KNOWN_MODELS",
+    "InstalledModel",
+    "ModelStore",
+    "ModelStoreError",
+    "VerifyResult",
+]
 
 QUANTIZATION = "int8"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 _OFFLINE_HINT = (
     "on a machine without internet access, download the archive elsewhere and run "
     "`tarjama model import PATH`; to use a mirror, pass --base-url or set " + BASE_URL_ENV
 )
-log = logging.getLogger(__name__)
-
-
-class ModelStoreError(Exception):
-    """What went wrong with a model, and what to do about it."""
-
-
-@dataclass(frozen=True)
-class InstalledModel:
-    name: str
-    path: Path
-    manifest: Manifest
-    size_bytes: int
-    is_default: bool
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    name: str
-    path: Path
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 StepCallback = Callable[[str], None]
-
-
-def _read_manifest(model_dir: Path) -> Manifest:
-    try:
-        return Manifest.read(model_dir)
-    except ManifestError as error:
-        raise ModelStoreError(str(error)) from error
-
-
-def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise ModelStoreError(
-            f"{name!r} is not a usable model name: use letters, digits, '.', '_' and '-' "
-            "(at most 100 characters, starting with a letter or digit); with `tarjama "
-            "model import`, choose one with --name"
-        )
-    return name
 
 
 def _check_sha256(value: str | None) -> str | None:
@@ -104,24 +77,20 @@ def _archive_stem(path: Path) -> str:
     return path.name[: len(path.name) - len(suffix)] if suffix else path.stem
 
 
-class ModelStore:
-    """Installed models under one home folder."""
+class ModelStore(InstalledModels):
+    """Installed models under one home folder, and installing more."""
 
     def __init__(self, home: Path, base_url: str | None = None) -> None:
-        self.home = Path(home)
+        super().__init__(home)
         self.base_url = base_url or None
-        self.models_dir = self.home / "models"
         self.downloads_dir = self.home / "downloads"
         self.staging_dir = self.home / "staging"
-        self._default_file = self.home / "default"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ModelStore:
         """``TARJAMA_HOME`` (else the user data folder) and ``TARJAMA_MODEL_BASE_URL``."""
         home = environ.get(HOME_ENV)
         return cls(Path(home) if home else default_home(), environ.get(BASE_URL_ENV) or None)
-
-    # -- installing --------------------------------------------------------------------
 
     def fetch(
         self,
@@ -207,11 +176,11 @@ class ModelStore:
     def _name_for(self, path: Path) -> str:
         if path.is_dir() and (path / MANIFEST).is_file():
             with contextlib.suppress(ModelStoreError):
-                return _read_manifest(path).name
+                return read_manifest(path).name
         return _archive_stem(path) if path.is_file() else path.resolve().name
 
     def _refuse_overwrite(self, name: str, force: bool) -> None:
-        if (self.models_dir / _check_name(name)).exists() and not force:
+        if (self.models_dir / check_name(name)).exists() and not force:
             raise ModelStoreError(
                 f"model {name!r} is already installed at {self.models_dir / name}; "
                 "use --force to replace it"
@@ -297,117 +266,6 @@ class ModelStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-
-    # -- reading -----------------------------------------------------------------------
-
-    def _installed_names(self) -> list[str]:
-        if not self.models_dir.is_dir():
-            return []
-        return sorted(
-            p.name for p in self.models_dir.iterdir() if p.is_dir() and _NAME.match(p.name)
-        )
-
-    def installed(self, name: str) -> InstalledModel:
-        path = self.model_path(name)
-        return InstalledModel(
-            name=name,
-            path=path,
-            manifest=_read_manifest(path),
-            size_bytes=sum(p.stat().st_size for p in path.rglob("*") if p.is_file()),
-            is_default=self.default_model_name() == name,
-        )
-
-    def list_models(self) -> list[InstalledModel]:
-        """The installed models, by name; a folder without a readable manifest is logged."""
-        models = []
-        for name in self._installed_names():
-            try:
-                models.append(self.installed(name))
-            except ModelStoreError as error:
-                log.warning("skipping %s: %s", name, error)
-        return models
-
-    def _default_pointer(self) -> str | None:
-        """The name in the ``default`` file, if it names an installed model."""
-        with contextlib.suppress(OSError):
-            chosen = self._default_file.read_text(encoding="utf-8").strip()
-            if chosen in self._installed_names():
-                return chosen
-        return None
-
-    def default_model_name(self) -> str | None:
-        """The model named by ``default``, else the earliest installed one, else None.
-
-        The first model installed into a store becomes its default; `tarjama model
-        default NAME` changes it.
-        """
-        if chosen := self._default_pointer():
-            return chosen
-        dated = []
-        for name in self._installed_names():
-            with contextlib.suppress(ModelStoreError):
-                dated.append((_read_manifest(self.models_dir / name).created, name))
-        return min(dated)[1] if dated else None
-
-    def set_default(self, name: str) -> None:
-        self.model_path(name)
-        self.home.mkdir(parents=True, exist_ok=True)
-        temporary = self._default_file.with_name("default.tmp")
-        temporary.write_text(name + "\n", encoding="utf-8")
-        os.replace(temporary, self._default_file)
-
-    def model_path(self, name: str | None = None) -> Path:
-        """The folder of an installed model; ``None`` means the default model."""
-        if name is None:
-            name = self.default_model_name()
-            if name is None:
-                raise ModelStoreError(
-                    f"no model installed in {self.home}: run `tarjama model fetch`, or "
-                    "`tarjama model import PATH` on an offline machine"
-                )
-        path = self.models_dir / _check_name(name)
-        if not path.is_dir():
-            installed = ", ".join(self._installed_names()) or "none"
-            raise ModelStoreError(
-                f"model {name!r} is not installed (installed: {installed}); run "
-                f"`tarjama model fetch {name}` or `tarjama model import PATH --name {name}`"
-            )
-        return path
-
-    def verify(self, name: str | None = None) -> VerifyResult:
-        """Checks every file against the manifest's sha256, then loads the model."""
-        path = self.model_path(name)
-        manifest = _read_manifest(path)
-        problems = []
-        for relative, expected in sorted(manifest.files.items()):
-            file = path / relative
-            if not file.is_file():
-                problems.append(f"{relative} is missing")
-            elif (actual := sha256_file(file)) != expected:
-                problems.append(f"{relative} was modified: sha256 {actual}, manifest {expected}")
-        for required in ("model.bin", "config.json", "source.spm", "target.spm"):
-            if required not in manifest.files:
-                problems.append(f"the manifest does not list {required}")
-        if not problems:
-            problems.extend(_load_problems(path))
-        return VerifyResult(path.name, path, tuple(problems))
-
-
-def _load_problems(path: Path) -> list[str]:
-    import ctranslate2
-    import sentencepiece
-
-    problems = []
-    try:
-        ctranslate2.Translator(str(path), device="cpu")
-    except Exception as error:  # CTranslate2 reports load failures as various types
-        problems.append(f"CTranslate2 cannot load the model ({error})")
-    for spm_name in ("source.spm", "target.spm"):
-        try:
-            sentencepiece.SentencePieceProcessor(model_file=str(path / spm_name))
-        except Exception as error:  # sentencepiece raises OSError or RuntimeError
-            problems.append(f"SentencePiece cannot load {spm_name} ({error})")
-    return problems
 
 
 def _remove_download(partial: Path) -> None:
