@@ -1,4 +1,5 @@
-"""The glossary store's files: crash-safe writes, and what it keeps beside the glossaries.
+"""The glossary store's files: crash-safe writes, their version line, and what the store
+keeps beside the glossaries.
 
 In ``<folder>/.tarjama/`` the store keeps, per glossary name:
 
@@ -17,11 +18,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tarjama.glossary import Glossary, GlossaryError, parse_glossary
+
 STATE_FOLDER = ".tarjama"
+_VERSION_LINE = re.compile(r"^version\s*:.*$", re.MULTILINE)
+_NAME_LINE = re.compile(r"^name\s*:.*$", re.MULTILINE)
 log = logging.getLogger(__name__)
+
+Signature = tuple[int, int, int]  # mtime_ns, size, inode: changes when the file does
 
 
 def write_file(path: Path, text: str) -> None:
@@ -53,6 +62,31 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def file_signature(path: Path) -> Signature:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+def modified_time(signature: Signature) -> datetime:
+    return datetime.fromtimestamp(signature[0] / 1e9, tz=UTC)
+
+
+def with_version(text: str, version: int, label: str) -> tuple[str, Glossary] | None:
+    """`text` with its top-level `version:` set and what it loads as, or None where the
+    layout is not block YAML (or the edit would not load)."""
+    if _VERSION_LINE.search(text):
+        edited = _VERSION_LINE.sub(f"version: {version}", text, count=1)
+    elif match := _NAME_LINE.search(text):
+        edited = f"{text[: match.end()]}\nversion: {version}{text[match.end() :]}"
+    else:
+        return None
+    try:
+        glossary = parse_glossary(edited, label)
+    except GlossaryError:
+        return None
+    return (edited, glossary) if glossary.version == version else None
 
 
 class StateFolder:
