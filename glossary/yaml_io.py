@@ -1,23 +1,17 @@
-"""Reading and writing glossaries in the YAML schema of glossary/README.md.
+"""Reading glossaries in the YAML schema of glossary/README.md (and, re-exported, writing).
 
-Only PyYAML's safe loader is used: a glossary file can never construct Python objects.
-The loader walks the composed node tree so that each problem names its line, and it
-collects every problem of a file before raising.
-
-Files come from anyone who may call PutGlossary, so reading one costs at most linear time
-and memory in its size: the size and the number of terms are checked before the terms are
-built, anchors and aliases (a few hundred bytes of them expand to gigabytes) are refused
-while composing, before anything is expanded, nesting is bounded, and messages quote
-values shortened.
+The reader walks the node tree :mod:`.yaml_compose` builds safely, so that each problem
+names its line, and it collects every problem of a file before raising. Files come from
+anyone who may call PutGlossary, so reading one costs at most linear time and memory in
+its size: the size and the number of terms are checked before the terms are built.
+Writing is :mod:`.yaml_dump`'s.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import yaml
-from yaml import events, nodes
 
 from tarjama.glossary.model import (
     MAX_FILE_BYTES,
@@ -30,14 +24,23 @@ from tarjama.glossary.model import (
     Term,
     validate_glossary,
 )
+from tarjama.glossary.yaml_compose import (
+    Loader,
+    compose,
+    line_of,
+    node_value,
+    shorten,
+    syntax_problem,
+)
+from tarjama.glossary.yaml_dump import dump_glossary
+
+__all__ = ["dump_glossary", "load_glossary", "parse_glossary", "read_glossary_file"]
 
 GLOSSARY_KEYS = ("name", "description", "source_language", "target_language", "version", "terms")
 TERM_KEYS = (
     "source", "target", "kind", "note", "exact", "article", "guard", "ambiguous", "skip_when",
     "apply_when",
 )  # fmt: skip
-MAX_DEPTH = 8  # the schema nests four levels: glossary, terms, term, source forms
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses ~5x faster
 
 
 def load_glossary(path: str | os.PathLike[str]) -> Glossary:
@@ -82,10 +85,10 @@ def parse_glossary(text: str, source_name: str) -> Glossary:
     text = text.removeprefix("\ufeff")
     loader: yaml.SafeLoader | None = None
     try:
-        loader = _Loader(text)
+        loader = Loader(text)
         glossary = reader.read(loader)
     except yaml.YAMLError as error:
-        raise GlossaryError([_syntax_problem(source_name, text, error)]) from error
+        raise GlossaryError([syntax_problem(source_name, text, error)]) from error
     finally:
         if loader is not None:
             loader.dispose()
@@ -106,31 +109,31 @@ class _Reader:
         self.field_lines: dict[str, int] = {}
 
     def read(self, loader: yaml.SafeLoader) -> Glossary | None:
-        root = _compose(loader)
+        root = compose(loader)
         if root is None:
             self._report(1, "", "the file is empty: write a mapping with name and terms")
             return None
         if not isinstance(root, yaml.MappingNode):
-            self._report(_line(root), "", "expected a mapping with name, terms and so on")
+            self._report(line_of(root), "", "expected a mapping with name, terms and so on")
             return None
         if not self._tags_allowed(loader, root):
             return None
         fields = self._mapping(loader, root, GLOSSARY_KEYS, "")
-        self.field_lines = {key: _line(node) for key, node in fields.items()}
+        self.field_lines = {key: line_of(node) for key, node in fields.items()}
         if "terms" not in fields:
-            self._report(_line(root), "", "terms is missing: add `terms:` with a list of terms")
+            self._report(line_of(root), "", "terms is missing: add `terms:` with a list of terms")
         terms_node = fields.get("terms")
         terms: list[Term] = []
         if isinstance(terms_node, yaml.SequenceNode) and len(terms_node.value) > MAX_TERMS:
             count = len(terms_node.value)
             self._report(
-                _line(terms_node), "", f"{count} terms is over the limit of {MAX_TERMS}: split it"
+                line_of(terms_node), "", f"{count} terms is over the limit of {MAX_TERMS}: split it"
             )
         elif isinstance(terms_node, yaml.SequenceNode):
             terms = [t for t in (self._term(loader, n) for n in terms_node.value) if t]
-        elif terms_node is not None and _value(loader, terms_node) is not None:
-            self._report(_line(terms_node), "", "terms must be a list of terms")
-        version = _value(loader, fields["version"]) if "version" in fields else None
+        elif terms_node is not None and node_value(loader, terms_node) is not None:
+            self._report(line_of(terms_node), "", "terms must be a list of terms")
+        version = node_value(loader, fields["version"]) if "version" in fields else None
         return Glossary(
             name=self._text(loader, fields.get("name"), "", "name"),
             terms=tuple(terms),
@@ -153,7 +156,9 @@ class _Reader:
             if node.tag not in loader.yaml_constructors:
                 allowed = False
                 self._report(
-                    _line(node), "", f"tag {_brief(node.tag)} is not allowed: use plain YAML values"
+                    line_of(node),
+                    "",
+                    f"tag {_brief(node.tag)} is not allowed: use plain YAML values",
                 )
             if isinstance(node, yaml.SequenceNode):
                 pending.extend(node.value)
@@ -163,15 +168,15 @@ class _Reader:
 
     def _term(self, loader: yaml.SafeLoader, node: yaml.Node) -> Term | None:
         if not isinstance(node, yaml.MappingNode):
-            self._report(_line(node), "", "each term must be a mapping with source and target")
+            self._report(line_of(node), "", "each term must be a mapping with source and target")
             return None
         label = _label(node)
         fields = self._mapping(loader, node, TERM_KEYS, label)
         flags = {}
         for key in ("exact", "guard", "ambiguous"):
-            flags[key] = _value(loader, fields[key]) if key in fields else False
+            flags[key] = node_value(loader, fields[key]) if key in fields else False
             if not isinstance(flags[key], bool):
-                self._report(_line(fields[key]), label, f"{key} must be true or false")
+                self._report(line_of(fields[key]), label, f"{key} must be true or false")
                 flags[key] = False
         return Term(
             sources=self._sources(loader, fields.get("source"), label),
@@ -184,7 +189,7 @@ class _Reader:
             ambiguous=flags["ambiguous"],
             skip_when=self._sources(loader, fields.get("skip_when"), label),
             apply_when=self._sources(loader, fields.get("apply_when"), label),
-            line=_line(node),
+            line=line_of(node),
         )
 
     def _mapping(
@@ -192,16 +197,16 @@ class _Reader:
     ) -> dict[str, yaml.Node]:
         fields: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
-            key = _value(loader, key_node)
+            key = node_value(loader, key_node)
             if key not in allowed:
                 self._report(
-                    _line(key_node), label, f"unknown key {_brief(key)}: use {', '.join(allowed)}"
+                    line_of(key_node), label, f"unknown key {_brief(key)}: use {', '.join(allowed)}"
                 )
             elif key in fields:
                 self._report(
-                    _line(key_node),
+                    line_of(key_node),
                     label,
-                    f"duplicate key {_brief(key)} (also at line {_line(fields[key])}): keep one",
+                    f"duplicate key {_brief(key)} (also at line {line_of(fields[key])}): keep one",
                 )
             else:
                 fields[key] = value_node
@@ -215,13 +220,13 @@ class _Reader:
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
         sources = []
         for item in items:
-            value = _value(loader, item)
+            value = node_value(loader, item)
             if value is None:
                 continue
             if isinstance(value, str):
                 sources.append(value)
             else:
-                self._report(_line(item), label, f"source {_brief(value)} must be Arabic text")
+                self._report(line_of(item), label, f"source {_brief(value)} must be Arabic text")
         return tuple(sources)
 
     def _text(
@@ -234,11 +239,11 @@ class _Reader:
     ) -> str:
         if node is None:
             return default
-        value = _value(loader, node)
+        value = node_value(loader, node)
         if value is None:
             return default
         if not isinstance(value, str):
-            self._report(_line(node), label, f"{key} must be text: put {_brief(value)} in quotes")
+            self._report(line_of(node), label, f"{key} must be text: put {_brief(value)} in quotes")
             return _brief(value)
         return value
 
@@ -246,78 +251,9 @@ class _Reader:
         self.problems.append(Problem(self.file, line, label, message))
 
 
-def _compose(loader: yaml.SafeLoader) -> yaml.Node | None:
-    """The document's node tree, built from the parser's events without recursion.
-
-    PyYAML's own composer would follow aliases and recurse once per nesting level; this
-    one refuses both before building anything.
-    """
-    stack: list[yaml.Node] = []
-    root: yaml.Node | None = None
-    documents = 0
-    while not loader.check_event(events.StreamEndEvent):
-        event = loader.get_event()
-        # The stubs type marks as PyYAML's; libyaml makes its own, which nodes take as well.
-        start: Any = event.start_mark
-        end: Any = event.end_mark
-        if isinstance(event, events.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise _Refused("a file holds one glossary: remove the second document", event)
-            continue
-        if isinstance(event, events.StreamStartEvent | events.DocumentEndEvent):
-            continue
-        if isinstance(event, events.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused("anchors and aliases (&, *) are not allowed: write values out", event)
-        node: yaml.Node
-        if isinstance(event, events.CollectionEndEvent):
-            node = stack.pop()
-            node.end_mark = end
-            if isinstance(node, nodes.MappingNode):
-                node.value = list(zip(node.value[0::2], node.value[1::2], strict=True))
-        elif isinstance(event, events.ScalarEvent):
-            tag = _tag(loader, event, nodes.ScalarNode, event.value)
-            node = nodes.ScalarNode(tag, event.value, start, end, event.style)
-        elif isinstance(event, events.CollectionStartEvent):
-            if len(stack) >= MAX_DEPTH:
-                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", event)
-            mapping = isinstance(event, events.MappingStartEvent)
-            kind = nodes.MappingNode if mapping else nodes.SequenceNode
-            tag = _tag(loader, event, kind, None)
-            stack.append(kind(tag, [], start, None, flow_style=event.flow_style))
-            continue
-        else:
-            raise _Refused(f"unexpected {type(event).__name__}", event)
-        if stack:
-            stack[-1].value.append(node)
-        else:
-            root = node
-    return root
-
-
-def _tag(loader: yaml.SafeLoader, event: Any, kind: type, value: str | None) -> str:
-    if event.tag is None or event.tag == "!":
-        return str(loader.resolve(kind, value, event.implicit))
-    return str(event.tag)
-
-
-class _Refused(yaml.MarkedYAMLError):
-    """YAML the glossary reader does not accept, located at the event that has it."""
-
-    def __init__(self, problem: str, at: Any) -> None:  # an event or a node
-        super().__init__(problem=problem, problem_mark=at.start_mark)
-
-
-def _value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    try:
-        return loader.construct_object(node, deep=True)
-    except (ValueError, OverflowError) as error:  # e.g. a 5,000-digit number, 2024-13-45
-        raise _Refused("a value cannot be read: put it in quotes", node) from error
-
-
 def _brief(value: object, limit: int = 60) -> str:
     """`value` quoted for a message, shortened: a message never grows with the input."""
-    return _shorten(repr(value), limit)
+    return shorten(repr(value), limit)
 
 
 def _label(node: yaml.MappingNode) -> str:
@@ -327,92 +263,11 @@ def _label(node: yaml.MappingNode) -> str:
             forms = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             for form in forms:
                 if isinstance(form, yaml.ScalarNode) and form.value.strip():
-                    return _shorten(str(form.value), 40)
+                    return shorten(str(form.value), 40)
     return ""
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
 
 
 def _too_big(file: str, size: int) -> Problem:
     return Problem(
         file, None, "", f"{size} bytes is over the {MAX_FILE_BYTES} byte limit: split the glossary"
     )
-
-
-def _syntax_problem(file: str, text: str, error: yaml.YAMLError) -> Problem:
-    if isinstance(error, yaml.reader.ReaderError):
-        position = error.position
-        if _Loader is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes, PyYAML characters
-            position = len(text.encode()[:position].decode(errors="ignore"))
-        return Problem(
-            file,
-            text.count("\n", 0, position) + 1,
-            "",
-            f"character U+{error.character:04X} is not allowed in YAML: remove it",
-        )
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    line: int | None = mark.line + 1 if mark is not None else None
-    problem = getattr(error, "problem", None) or str(error)
-    if isinstance(error, _Refused):
-        return Problem(file, line, "", problem)
-    context = getattr(error, "context", None)
-    detail = f"{context}, {problem}" if context else problem
-    return Problem(file, line, "", f"YAML syntax error: {_shorten(detail, 200)}")
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style with indented lists; a term's several source forms on one line."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-def _represent_sources(dumper: yaml.SafeDumper, forms: tuple) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", forms, flow_style=True)
-
-
-def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
-    style = "|" if "\n" in text else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_Dumper.add_representer(tuple, _represent_sources)
-_Dumper.add_representer(str, _represent_text)
-
-
-def dump_glossary(glossary: Glossary) -> str:
-    """YAML text of `glossary` in the same schema; parse_glossary reads it back equal."""
-    document: dict[str, Any] = {"name": glossary.name}
-    if glossary.description:
-        document["description"] = glossary.description
-    document["source_language"] = glossary.source_language
-    document["target_language"] = glossary.target_language
-    if glossary.version is not None:
-        document["version"] = glossary.version
-    document["terms"] = [_term_document(term) for term in glossary.terms]
-    return yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1_000_000)
-
-
-def _term_document(term: Term) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "source": term.sources[0] if len(term.sources) == 1 else tuple(term.sources),
-        "target": term.target,
-        "kind": term.kind,
-    }
-    if term.note:
-        document["note"] = term.note
-    for key in ("exact", "guard", "ambiguous"):
-        if getattr(term, key):
-            document[key] = True
-    if term.article:
-        document["article"] = term.article
-    for key in ("skip_when", "apply_when"):
-        if getattr(term, key):
-            document[key] = list(getattr(term, key))
-    return document
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
