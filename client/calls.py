@@ -90,6 +90,7 @@ class TranslateOptions:
     no_default_glossaries: bool = False
     term_spans_exclude_clitics: bool = False
     skip_cache: bool = False
+    no_document_terms: bool = False  # leave names as the model wrote them
 
     def to_proto(self) -> pb.TranslateOptions:
         return pb.TranslateOptions(
@@ -99,6 +100,7 @@ class TranslateOptions:
             no_default_glossaries=self.no_default_glossaries,
             term_spans_exclude_clitics=self.term_spans_exclude_clitics,
             skip_cache=self.skip_cache,
+            no_document_terms=self.no_document_terms,
         )
 
 

@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from tarjama.client.cli import EXIT_USAGE, CliError
 from tarjama.client.cli_inputs import Job
 from tarjama.client.html_report import render_html
-from tarjama.results import SentencePair, Translation
+from tarjama.results import DOCUMENT_METHOD, SentencePair, Translation
 from tarjama.wire import translation_to_proto
 
 
@@ -84,13 +84,22 @@ def response_dict(translation: Translation) -> dict:
 def render_tsv(
     translation: Translation, file_label: str | None, *, header: bool, review_only: bool = False
 ) -> str:
-    """One row per sentence pair; a first column names the input when several share it."""
+    """One row per sentence pair; a first column names the input when several share it.
+    The last column lists the document terms placed in the sentence (the names given one
+    rendering across the document), ``Arabic=English`` as ``-t`` takes them."""
     prefix = [] if file_label is None else [_cell(file_label)]
-    columns = ["sentence", "source", "target", "confidence", "review"]
+    columns = ["sentence", "source", "target", "confidence", "review", "document_terms"]
     columns = columns if file_label is None else ["file", *columns]
     rows = [columns] if header else []
     rows += [
-        [*prefix, str(number), _cell(pair.source), _cell(pair.target), *_review_cells(pair)]
+        [
+            *prefix,
+            str(number),
+            _cell(pair.source),
+            _cell(pair.target),
+            *_review_cells(pair),
+            _document_cell(pair),
+        ]
         for number, pair in enumerate(translation.sentences, start=1)
         if pair.needs_review or not review_only
     ]
@@ -101,6 +110,16 @@ def _review_cells(pair: SentencePair) -> list[str]:
     """The confidence, and the codes of the review reasons (empty: no review needed)."""
     codes = dict.fromkeys(reason.code for reason in pair.review_reasons)
     return [f"{pair.confidence:.2f}", ",".join(codes)]
+
+
+def _document_cell(pair: SentencePair) -> str:
+    """The document terms placed in the sentence, as `-t` takes them: «Arabic=English»."""
+    terms = [
+        f"{hit.source_term}={hit.target_term}"
+        for hit in pair.term_hits
+        if hit.method == DOCUMENT_METHOD
+    ]
+    return _cell("; ".join(dict.fromkeys(terms)))
 
 
 def _cell(value: str) -> str:

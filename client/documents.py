@@ -10,8 +10,10 @@ whole document and the joined translation.
 
 The sentence count of a piece is counted with the server's own segmentation without
 glossary hits; hits only ever join sentences, so the count is an upper bound and a piece
-never goes over the limit. One difference from a single request remains possible: a name
-wrapped over a single line break exactly where a piece is cut is read as two parts.
+never goes over the limit. Two differences from a single request remain possible: a name
+wrapped over a single line break exactly where a piece is cut is read as two parts, and
+document terms (one rendering per name) are chosen within each piece, so two pieces may
+give one name two renderings; the joined result lists every piece's document terms.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tarjama.glossary.normalize import LINE_BREAK
-from tarjama.results import GlossaryRef, Limits, SentencePair, TranslateStats, Translation
+from tarjama.results import (
+    GlossaryRef,
+    Limits,
+    SentencePair,
+    TranslateStats,
+    Translation,
+    merge_document_terms,
+)
+from tarjama.server.translate.markup import extract
 from tarjama.server.translate.segment import Sentence, segment
 
 # The pipeline's sentence length (Pipeline.max_sentence_chars): the same count as the server.
@@ -30,7 +40,8 @@ UTF8_MAX_BYTES = 4
 
 @dataclass(frozen=True)
 class Piece:
-    """``text[start:end]`` is sent as one request; ``sentences`` is at most its count."""
+    """``text[start:end]`` is sent as one request; ``sentences`` is at most its count
+    (the count itself where no glossary hit joins sentences)."""
 
     start: int
     end: int
@@ -41,7 +52,7 @@ def plan_pieces(text: str, limits: Limits) -> list[Piece]:
     """The requests ``text`` needs: one when it fits the limits, else pieces that do. A
     server that states no limit (0) gets the whole text."""
     if not (limits.max_characters and limits.max_sentences and limits.max_message_bytes):
-        return [Piece(0, len(text), 0)]
+        return [Piece(0, len(text), len(segment(text, max_chars=SENTENCE_CHARS)))]
     # A code point is at most 4 bytes of UTF-8: a piece under this also fits the message.
     characters = min(limits.max_characters, limits.max_message_bytes // UTF8_MAX_BYTES)
     limits = replace(limits, max_characters=characters)
@@ -73,6 +84,16 @@ def plan_pieces(text: str, limits: Limits) -> list[Piece]:
         pieces.append(Piece(sentences[first].start, sentences[cut - 1].end, cut - first))
         first = cut
     return pieces
+
+
+def planned_sentences(pieces: Sequence[Piece]) -> int:
+    """The sentences of a planned document, as the server will count them (at most)."""
+    return sum(piece.sentences for piece in pieces)
+
+
+def page_sentences(page: str) -> int:
+    """The sentences of an HTML page's text, as the server will count them (at most)."""
+    return len(segment(extract(page).text, max_chars=SENTENCE_CHARS))
 
 
 def _fits(sentences: Sequence[Sentence], first: int, end: int, limits: Limits) -> bool:
@@ -108,6 +129,7 @@ def join_translations(
         model=translations[0].model if translations else "",
         glossaries=_glossaries(translations),
         stats=_stats(text, translations),
+        document_terms=merge_document_terms([t.document_terms for t in translations]),
     )
 
 

@@ -7,7 +7,10 @@ words aligned to it. A term found but not applied (skipped, with its reason) is 
 the Arabic with a dashed underline. Inline CSS and JS from html_report.html, no external
 resources; every piece of text from the document or the server is escaped. A sentence
 that needs review carries a ⚑ marker (its reasons in the tooltip), and a list at the top
-orders the flagged sentences least confident first, each linking to its pair.
+orders the flagged sentences least confident first, each linking to its pair. The
+document terms (names the server gave one rendering across the document) are listed at
+the top with the variants the model wrote, as ``-t`` arguments ready to reuse, and their
+hits are underlined dotted.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from html import escape
 from importlib.resources import files
 from string import Template
 
-from tarjama.results import SentencePair, Translation
+from tarjama.results import DOCUMENT_METHOD, SentencePair, Translation
 
 _TEMPLATE = Template(files("tarjama.client").joinpath("html_report.html").read_text("utf-8"))
 
@@ -64,6 +67,7 @@ def render_html(source_text: str, translation: Translation, *, title: str) -> st
         title=escape(title),
         meta=escape(_meta_line(source_text, translation)),
         review=_review_list(translation),
+        names=_document_terms(translation),
         body=body,
     )
 
@@ -85,6 +89,25 @@ def _review_list(translation: Translation) -> str:
     return (
         f'  <section class="review"><h2>Review first ({len(flagged)}, least confident '
         f"first)</h2>\n    <ol>\n{items}\n    </ol>\n  </section>"
+    )
+
+
+def _document_terms(translation: Translation) -> str:
+    """The names given one rendering across the document, with what the model wrote."""
+    if not translation.document_terms:
+        return ""
+    rows = "\n".join(
+        f'      <tr><td dir="rtl" lang="ar">{escape(term.source_term)}</td>'
+        f"<td>{escape(term.target_term)}</td><td>{term.occurrences}</td>"
+        f"<td>{escape(', '.join(f'{v.english} ({v.count})' for v in term.variants))}</td></tr>"
+        for term in translation.document_terms
+    )
+    return (
+        f'  <section class="names"><h2>Document terms ({len(translation.document_terms)})</h2>\n'
+        "    <p>Names the model wrote in more than one way, given the rendering it wrote most "
+        "(add them to a glossary to keep them everywhere).</p>\n"
+        "    <table>\n      <tr><th>Arabic</th><th>English</th><th>Places</th>"
+        f"<th>The model wrote</th></tr>\n{rows}\n    </table>\n  </section>"
     )
 
 
@@ -130,18 +153,19 @@ def _pair_html(index: int, pair: SentencePair) -> str:
 
 def _marks(index: int, pair: SentencePair) -> tuple[list[_Mark], list[_Mark]]:
     """The term highlights of the Arabic and of the English sentence."""
-    source: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    target: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    source: dict[tuple[int, int], list[tuple[str, str, str]]] = {}
+    target: dict[tuple[int, int], list[tuple[str, str, str]]] = {}
     for number, hit in enumerate(pair.term_hits):
         term_id = f"t{index}-{number}"
-        origin = hit.glossary or "inline term"
+        document = hit.method == DOCUMENT_METHOD
+        origin = hit.glossary or ("document term" if document else "inline term")
         tooltip = f"{origin}: {hit.source_term} → {hit.target_term} ({hit.method})"
         for spans, span, offset in (
             (source, hit.source_span, pair.source_span.start),
             (target, hit.target_span, pair.target_span.start),
         ):
             spans.setdefault((span.start - offset, span.end - offset), []).append(
-                (term_id, tooltip)
+                (term_id, tooltip, "term document" if document else "term")
             )
     skipped = [
         _Mark(
@@ -190,7 +214,7 @@ def _words(spans: dict[tuple[int, int], list[str]], length: int) -> list[_Word]:
 
 
 def _non_overlapping(
-    spans: dict[tuple[int, int], list[tuple[str, str]]], length: int
+    spans: dict[tuple[int, int], list[tuple[str, str, str]]], length: int
 ) -> list[_Mark]:
     # Hits that share a span (one rendering placed for a term written twice) share a mark;
     # a span outside the sentence or crossing a kept one cannot be drawn and is left out.
@@ -198,8 +222,9 @@ def _non_overlapping(
     for (start, end), entries in sorted(spans.items()):
         if not 0 <= start < end <= length or (marks and start < marks[-1].end):
             continue
-        ids = tuple(term_id for term_id, _ in entries)
-        marks.append(_Mark(start, end, ids, "\n".join(dict.fromkeys(tip for _, tip in entries))))
+        ids = tuple(term_id for term_id, _, _ in entries)
+        tooltip = "\n".join(dict.fromkeys(tip for _, tip, _ in entries))
+        marks.append(_Mark(start, end, ids, tooltip, entries[0][2]))
     return marks
 
 
@@ -218,7 +243,7 @@ def _highlight(sentence: str, marks: list[_Mark], words: list[_Word]) -> str:
             pieces.append(f'<mark class="skipped" title="{escape(span.tooltip)}">{text}</mark>')
         else:
             pieces.append(
-                f'<mark class="term" data-term="{" ".join(span.term_ids)}" '
+                f'<mark class="{span.css_class}" data-term="{" ".join(span.term_ids)}" '
                 f'title="{escape(span.tooltip)}">{text}</mark>'
             )
         position = span.end

@@ -110,7 +110,7 @@ def test_tsv_has_one_row_per_sentence_pair(cli, client: Translator):
 
     rows = [line.split("\t") for line in run.stdout.splitlines()]
     pairs = client.translate(LAVROV).sentences
-    assert rows[0] == ["sentence", "source", "target", "confidence", "review"]
+    assert rows[0] == ["sentence", "source", "target", "confidence", "review", "document_terms"]
     assert [row[:3] for row in rows[1:]] == [
         [str(i), p.source, p.target] for i, p in enumerate(pairs, start=1)
     ]
@@ -122,7 +122,15 @@ def test_tsv_of_several_files_names_each_file(cli, articles: Path):
     run = cli("translate", *files, "--format", "tsv")
 
     rows = [line.split("\t") for line in run.stdout.splitlines()]
-    assert rows[0] == ["file", "sentence", "source", "target", "confidence", "review"]
+    assert rows[0] == [
+        "file",
+        "sentence",
+        "source",
+        "target",
+        "confidence",
+        "review",
+        "document_terms",
+    ]
     assert [row[0] for row in rows[1:]] == [files[0], files[1], files[1]]
 
 

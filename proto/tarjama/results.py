@@ -8,9 +8,14 @@ converts these to and from the ``tarjama.v1`` messages.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+
+# TermHit.method of a document term's hits (DocumentTerm)
+DOCUMENT_METHOD = "document"
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,9 @@ class TermHit:
     target_term: str
     source_span: Span  # into the request text
     target_span: Span  # into Translation.translation
-    method: str  # "model", "inline", "aligned", "prefix" (older servers), or one added later
+    # "model", "inline", "aligned", "document" (a document term), "prefix" (older servers),
+    # or one added later
+    method: str
 
     def shifted(self, source_offset: int, target_offset: int) -> TermHit:
         return replace(
@@ -93,6 +100,41 @@ class SentencePair:
 
 
 @dataclass(frozen=True)
+class Rendering:
+    english: str
+    count: int
+
+
+@dataclass(frozen=True)
+class DocumentTerm:
+    """A name the document got one rendering for (``TermHit.method`` "document"): promote
+    it to a glossary with ``Term(sources=(source_term,), target=target_term)``."""
+
+    source_term: str  # the Arabic as the document writes it, without a proclitic
+    target_term: str  # the rendering placed at every occurrence
+    occurrences: int  # its term hits
+    variants: tuple[Rendering, ...]  # what the model wrote, most frequent first
+
+
+def merge_document_terms(lists: Sequence[Sequence[DocumentTerm]]) -> tuple[DocumentTerm, ...]:
+    """The document terms of a document's pieces, each (Arabic, rendering) once, in order
+    of first appearance, occurrences and variant counts added up. Pieces are harmonised
+    apart: the same Arabic may carry two renderings."""
+    merged: dict[tuple[str, str], tuple[int, Counter[str]]] = {}
+    for terms in lists:
+        for term in terms:
+            count, variants = merged.get((term.source_term, term.target_term), (0, Counter()))
+            variants.update({variant.english: variant.count for variant in term.variants})
+            merged[(term.source_term, term.target_term)] = (count + term.occurrences, variants)
+    return tuple(
+        DocumentTerm(
+            source, target, count, tuple(Rendering(e, n) for e, n in variants.most_common())
+        )
+        for (source, target), (count, variants) in merged.items()
+    )
+
+
+@dataclass(frozen=True)
 class GlossaryRef:
     name: str
     version: int
@@ -118,6 +160,8 @@ class Translation:
     model: str
     glossaries: tuple[GlossaryRef, ...] = ()
     stats: TranslateStats = TranslateStats()
+    # names given one rendering across the document (TranslateOptions.no_document_terms)
+    document_terms: tuple[DocumentTerm, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from datetime import UTC
 
 from tarjama.glossary.model import Glossary, Term
 from tarjama.results import (
+    DocumentTerm,
     GlossaryInfo,
     GlossaryRef,
     Limits,
     ModelInfo,
+    Rendering,
     ReviewReason,
     SentencePair,
     SkippedTerm,
@@ -135,6 +137,24 @@ def translation_from_proto(message: pb.TranslateResponse) -> Translation:
             term_hits=stats.term_hits,
             elapsed_ms=stats.elapsed_ms,
         ),
+        document_terms=tuple(
+            DocumentTerm(
+                source_term=term.source_term,
+                target_term=term.target_term,
+                occurrences=term.occurrences,
+                variants=tuple(Rendering(v.english, v.count) for v in term.variants),
+            )
+            for term in message.document_terms
+        ),
+    )
+
+
+def document_term_to_proto(term: DocumentTerm) -> pb.DocumentTerm:
+    return pb.DocumentTerm(
+        source_term=term.source_term,
+        target_term=term.target_term,
+        occurrences=term.occurrences,
+        variants=[pb.Rendering(english=v.english, count=v.count) for v in term.variants],
     )
 
 
@@ -157,6 +177,7 @@ def translation_to_proto(translation: Translation) -> pb.TranslateResponse:
             term_hits=stats.term_hits,
             elapsed_ms=stats.elapsed_ms,
         ),
+        document_terms=[document_term_to_proto(term) for term in translation.document_terms],
     )
 
 

@@ -32,6 +32,7 @@ from tarjama.server.stores.glossaries import (
     VersionConflictError,
 )
 from tarjama.server.translate.assemble import DocumentTranslation
+from tarjama.server.translate.options import PipelineOptions
 from tarjama.v1 import translator_pb2 as pb
 
 MAX_REQUEST_ID = 128
@@ -131,6 +132,26 @@ def glossary_to_proto(stored: StoredGlossary, *, with_terms: bool) -> pb.Glossar
     return message
 
 
+def pipeline_options(
+    message: pb.TranslateOptions, max_beam_size: int, default_beam_size: int
+) -> PipelineOptions:
+    """TranslateRequest.options as the pipeline takes them, the beam checked."""
+    if message.beam_size > max_beam_size:
+        raise invalid_argument(
+            f"options.beam_size {message.beam_size} is over the limit of {max_beam_size}: use "
+            f"1-{max_beam_size}, or 0 for the server default ({default_beam_size})",
+            "options.beam_size",
+        )
+    return PipelineOptions(
+        beam_size=message.beam_size or None,
+        include_alignment=message.include_alignment,
+        include_unconstrained=message.include_unconstrained,
+        term_spans_exclude_clitics=message.term_spans_exclude_clitics,
+        use_cache=not message.skip_cache,
+        document_terms=not message.no_document_terms,
+    )
+
+
 def response_to_proto(
     *,
     request_id: str,
@@ -156,6 +177,7 @@ def response_to_proto(
             term_hits=sum(len(pair.term_hits) for pair in document.sentences),
             elapsed_ms=elapsed_ms,
         ),
+        document_terms=[wire.document_term_to_proto(term) for term in document.document_terms],
     )
 
 

@@ -34,6 +34,7 @@ from tarjama.server.serve.messages import (
     glossary_status,
     glossary_to_proto,
     invalid_argument,
+    pipeline_options,
     problem_summary,
     queue_full,
     response_to_proto,
@@ -47,7 +48,7 @@ from tarjama.server.stores.glossaries import (
 )
 from tarjama.server.translate.html import HTML, MIME_TYPES, PLAIN, translate_html
 from tarjama.server.translate.markup import MarkupDocument, extract
-from tarjama.server.translate.pipeline import Pipeline, PipelineOptions
+from tarjama.server.translate.pipeline import Pipeline
 from tarjama.v1 import translator_pb2 as pb
 from tarjama.v1 import translator_pb2_grpc as pb_grpc
 from tarjama.wire import term_from_proto
@@ -206,7 +207,9 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         text = request.text
         # The cheap checks first: nothing costs more than reading the request until they pass.
         self._check_text(text)
-        options = self._options(request.options)
+        options = pipeline_options(
+            request.options, self._config.max_beam_size, self._config.beam_size
+        )
         names = self._glossary_names(request)
         terms = self._inline_terms(request.terms)
         markup = self._markup(request)
@@ -289,22 +292,6 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         if not document.text.strip():
             raise invalid_argument("the HTML has no text to translate", "text")
         return document
-
-    def _options(self, options: pb.TranslateOptions) -> PipelineOptions:
-        limit = self._config.max_beam_size
-        if options.beam_size > limit:
-            raise invalid_argument(
-                f"options.beam_size {options.beam_size} is over the limit of {limit}: use "
-                f"1-{limit}, or 0 for the server default ({self._config.beam_size})",
-                "options.beam_size",
-            )
-        return PipelineOptions(
-            beam_size=options.beam_size or None,
-            include_alignment=options.include_alignment,
-            include_unconstrained=options.include_unconstrained,
-            term_spans_exclude_clitics=options.term_spans_exclude_clitics,
-            use_cache=not options.skip_cache,
-        )
 
     def _inline_terms(self, messages: Sequence[pb.Term]) -> tuple[Term, ...]:
         limit = self._config.max_inline_terms

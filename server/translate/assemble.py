@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tarjama.results import (
+    DocumentTerm,
     ReviewReason,
     SentencePair,
     SkippedTerm,
@@ -29,6 +30,7 @@ class DocumentTranslation:
     sentences: tuple[SentencePair, ...]
     translated_sentences: int  # sent to the model: neither cached nor copied through
     cached_sentences: int
+    document_terms: tuple[DocumentTerm, ...] = ()
 
 
 @dataclass(frozen=True)

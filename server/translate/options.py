@@ -47,6 +47,8 @@ class PipelineOptions:
         term_spans_exclude_clitics: report a hit's source span without its proclitics
             («وبالقاهرة» → «القاهرة»).
         use_cache: look sentences up in the cache (results are stored either way).
+        document_terms: give a name the model writes in more than one way in the document
+            one rendering (``tarjama.server.translate.document_names``).
     """
 
     beam_size: int | None = None
@@ -54,3 +56,4 @@ class PipelineOptions:
     include_unconstrained: bool = False
     term_spans_exclude_clitics: bool = False
     use_cache: bool = True
+    document_terms: bool = True

@@ -20,11 +20,11 @@ Independent of gRPC: the servicer converts requests to :class:`PipelineOptions` 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from tarjama.glossary.matcher import Matcher
-from tarjama.results import SkippedTerm
+from tarjama.results import DocumentTerm, SkippedTerm
 from tarjama.server.translate.assemble import (
     DocumentTranslation,
     SentencePair,
@@ -35,6 +35,12 @@ from tarjama.server.translate.assemble import (
     assemble,
 )
 from tarjama.server.translate.confidence import assess
+from tarjama.server.translate.document_names import (
+    DOCUMENT,
+    DocumentNames,
+    plan_names,
+    written_hits,
+)
 from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer, plan_hits
 from tarjama.server.translate.enforce.draft import HitPlan
 from tarjama.server.translate.engine import BatchTranslator, EngineResult
@@ -87,6 +93,17 @@ class _Job:
     enforcer: SentenceEnforcer | None
     skipped: tuple[SkippedTerm, ...] = ()
     plain: EngineResult | None = None
+    document: frozenset[HitPlan] = frozenset()  # the hits of document terms among `hits`
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One sentence to translate and the hits to place in it."""
+
+    source: str
+    hits: tuple[HitPlan, ...]
+    skipped: tuple[SkippedTerm, ...]
+    document: tuple[HitPlan, ...] = ()  # the hits of document terms among `hits`
 
 
 class Pipeline:
@@ -115,36 +132,109 @@ class Pipeline:
         document_hits = [(match.start, match.end) for match in matcher.find(text)]
         if sentences is None or not keeps_whole(sentences, document_hits):
             sentences = segment(text, max_chars=self.max_sentence_chars, keep=document_hits)
-        results: list[tuple[SentenceResult, bool] | None] = []
-        jobs: dict[Hashable, _Job] = {}
-        waiting: list[tuple[int, Hashable]] = []  # (sentence index, job key)
+        # Document terms read the names from the word alignment: the first translation
+        # has it either way (the answer keeps it only when asked).
+        first = replace(options, include_alignment=True) if options.document_terms else options
+        planned: dict[int, _Planned] = {}
+        results: dict[int, tuple[SentenceResult, bool]] = {}
         for index, sentence in enumerate(sentences):
             source = text[sentence.start : sentence.end]
-            if not sentence.has_arabic:
-                results.append((_copied_through(source, options), False))
-                continue
-            hits, skipped = plan_hits(
-                source, matcher.find(source), options.term_spans_exclude_clitics
-            )
-            key: Hashable = (self._cache_key(source, hits, options), skipped)
-            cached = self._cached(key, options)
-            results.append((cached, True) if cached is not None else None)
-            if cached is None:
-                if key not in jobs:
-                    enforcer = SentenceEnforcer(source, hits) if hits else None
-                    jobs[key] = _Job(key, source, hits, enforcer, skipped)
-                waiting.append((index, key))
-        translated = self._translate_jobs(list(jobs.values()), translator, options)
-        for index, key in waiting:
-            results[index] = (translated[key], False)
-        complete = [result for result in results if result is not None]
-        translation, pairs = assemble(text, sentences, complete)
+            if sentence.has_arabic:
+                hits, skipped = plan_hits(
+                    source, matcher.find(source), first.term_spans_exclude_clitics
+                )
+                planned[index] = _Planned(source, hits, skipped)
+            else:
+                results[index] = (_copied_through(source, first), False)
+        translated, plains = self._run(planned, translator, first, {})
+        results.update(translated)
+        sent = {index for index, (_, cached) in translated.items() if not cached}
+        document_terms: tuple[DocumentTerm, ...] = ()
+        if options.document_terms and planned:
+            _, pairs = assemble(text, sentences, [results[i] for i in range(len(sentences))])
+            names = plan_names(pairs, matcher)
+            document_terms = names.terms
+            results.update(self._harmonise(names, planned, plains, results, translator, first))
+            sent |= {index for index, (_, cached) in results.items() if not cached}
+        ordered = [results[index] for index in range(len(sentences))]
+        if not options.include_alignment:
+            ordered = [(replace(result, alignment=()), cached) for result, cached in ordered]
+        translation, pairs = assemble(text, sentences, ordered)
         return DocumentTranslation(
             translation=translation,
             sentences=pairs,
-            translated_sentences=len(waiting),
+            translated_sentences=len(sent & planned.keys()),
             cached_sentences=sum(1 for pair in pairs if pair.cached),
+            document_terms=document_terms,
         )
+
+    def _harmonise(
+        self,
+        names: DocumentNames,
+        planned: dict[int, _Planned],
+        plains: dict[int, EngineResult],
+        results: dict[int, tuple[SentenceResult, bool]],
+        translator: BatchTranslator,
+        options: PipelineOptions,
+    ) -> dict[int, tuple[SentenceResult, bool]]:
+        """The sentences the document terms change: placed with the glossary hits where
+        the model wrote another variant, only reported where it wrote the rendering."""
+        changed: dict[int, tuple[SentenceResult, bool]] = {}
+        again: dict[int, _Planned] = {}
+        for index, found in names.sentences.items():
+            if found.settled:
+                result, cached = results[index]
+                written = written_hits(found, options.term_spans_exclude_clitics)
+                reported = tuple(sorted(result.term_hits + written, key=_source_start))
+                changed[index] = (replace(result, term_hits=reported), cached)
+            else:
+                plan = planned[index]
+                placed = tuple(sorted(plan.hits + found.hits, key=lambda hit: hit.start))
+                again[index] = replace(plan, hits=placed, document=found.hits)
+        redone, _ = self._run(again, translator, options, plains)
+        changed.update(redone)
+        return changed
+
+    def _run(
+        self,
+        planned: dict[int, _Planned],
+        translator: BatchTranslator,
+        options: PipelineOptions,
+        plains: dict[int, EngineResult],
+    ) -> tuple[dict[int, tuple[SentenceResult, bool]], dict[int, EngineResult]]:
+        """Each planned sentence's result and whether it came from the cache; the plain
+        decodes made (``plains``: those made before, not decoded again)."""
+        results: dict[int, tuple[SentenceResult, bool]] = {}
+        jobs: dict[Hashable, _Job] = {}
+        waiting: list[tuple[int, Hashable]] = []  # (sentence index, job key)
+        for index, plan in planned.items():
+            key: Hashable = (self._cache_key(plan.source, plan.hits, options), plan.skipped)
+            if plan.document:
+                key = (key, DOCUMENT, tuple(hit.end for hit in plan.document))
+            cached = self._cached(key, options)
+            if cached is not None:
+                results[index] = (cached, True)
+                continue
+            if key not in jobs:
+                enforcer = SentenceEnforcer(plan.source, plan.hits) if plan.hits else None
+                jobs[key] = _Job(
+                    key,
+                    plan.source,
+                    plan.hits,
+                    enforcer,
+                    plan.skipped,
+                    plain=plains.get(index),
+                    document=frozenset(plan.document),
+                )
+            waiting.append((index, key))
+        translated = self._translate_jobs(list(jobs.values()), translator, options)
+        made = {}
+        for index, key in waiting:
+            results[index] = (translated[key], False)
+            plain = jobs[key].plain
+            if plain is not None:
+                made[index] = plain
+        return results, made
 
     def segment(self, text: str) -> list[Sentence]:
         return segment(text, max_chars=self.max_sentence_chars)
@@ -172,6 +262,8 @@ class Pipeline:
         results = {}
         for job in jobs:
             result = assess(job.text, self._sentence_result(job, options))
+            if job.document:  # assessed by how they were placed, reported as what they are
+                result = _as_document_hits(result, job.document)
             if self.cache is not None:
                 self.cache.put(job.key, result)
             results[job.key] = result
@@ -181,16 +273,21 @@ class Pipeline:
     def _first_pass(
         jobs: list[_Job], translator: BatchTranslator, options: PipelineOptions
     ) -> None:
-        """One call: the plain translation of every sentence (the unconstrained one too)."""
-        outputs = translator.translate_batch(
-            [job.text for job in jobs],
-            beam_size=options.beam_size,
-            with_alignment=options.include_alignment or any(job.hits for job in jobs),
-        )
-        for job, output in zip(jobs, outputs, strict=True):
-            job.plain = output
+        """One call: the plain translation of every sentence not decoded before (the
+        unconstrained one too)."""
+        pending = [job for job in jobs if job.plain is None]
+        if pending:
+            outputs = translator.translate_batch(
+                [job.text for job in pending],
+                beam_size=options.beam_size,
+                with_alignment=options.include_alignment or any(job.hits for job in pending),
+            )
+            for job, output in zip(pending, outputs, strict=True):
+                job.plain = output
+        for job in jobs:
             if job.enforcer is not None:
-                job.enforcer.accept_plain(output)
+                assert job.plain is not None
+                job.enforcer.accept_plain(job.plain)
 
     # -- results ---------------------------------------------------------------------------
 
@@ -274,6 +371,19 @@ def _term_hits(enforced: EnforcedSentence, options: PipelineOptions) -> tuple[Te
         )
         for item in enforced.hits
     )
+
+
+def _as_document_hits(result: SentenceResult, document: frozenset[HitPlan]) -> SentenceResult:
+    ends = {hit.end for hit in document}  # hits never overlap: a hit's end names it
+    hits = tuple(
+        replace(hit, method=DOCUMENT, glossary="") if hit.source_span.end in ends else hit
+        for hit in result.term_hits
+    )
+    return replace(result, term_hits=hits)
+
+
+def _source_start(hit: TermHit) -> int:
+    return hit.source_span.start
 
 
 def _pair(span: Span) -> tuple[int, int]:

@@ -34,36 +34,60 @@ class TranslateRequest(_message.Message):
     def __init__(self, text: _Optional[str] = ..., glossaries: _Optional[_Iterable[str]] = ..., terms: _Optional[_Iterable[_Union[Term, _Mapping]]] = ..., options: _Optional[_Union[TranslateOptions, _Mapping]] = ..., request_id: _Optional[str] = ..., mime_type: _Optional[str] = ...) -> None: ...
 
 class TranslateOptions(_message.Message):
-    __slots__ = ("beam_size", "include_alignment", "include_unconstrained", "no_default_glossaries", "term_spans_exclude_clitics", "skip_cache")
+    __slots__ = ("beam_size", "include_alignment", "include_unconstrained", "no_default_glossaries", "term_spans_exclude_clitics", "skip_cache", "no_document_terms")
     BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_ALIGNMENT_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_UNCONSTRAINED_FIELD_NUMBER: _ClassVar[int]
     NO_DEFAULT_GLOSSARIES_FIELD_NUMBER: _ClassVar[int]
     TERM_SPANS_EXCLUDE_CLITICS_FIELD_NUMBER: _ClassVar[int]
     SKIP_CACHE_FIELD_NUMBER: _ClassVar[int]
+    NO_DOCUMENT_TERMS_FIELD_NUMBER: _ClassVar[int]
     beam_size: int
     include_alignment: bool
     include_unconstrained: bool
     no_default_glossaries: bool
     term_spans_exclude_clitics: bool
     skip_cache: bool
-    def __init__(self, beam_size: _Optional[int] = ..., include_alignment: _Optional[bool] = ..., include_unconstrained: _Optional[bool] = ..., no_default_glossaries: _Optional[bool] = ..., term_spans_exclude_clitics: _Optional[bool] = ..., skip_cache: _Optional[bool] = ...) -> None: ...
+    no_document_terms: bool
+    def __init__(self, beam_size: _Optional[int] = ..., include_alignment: _Optional[bool] = ..., include_unconstrained: _Optional[bool] = ..., no_default_glossaries: _Optional[bool] = ..., term_spans_exclude_clitics: _Optional[bool] = ..., skip_cache: _Optional[bool] = ..., no_document_terms: _Optional[bool] = ...) -> None: ...
 
 class TranslateResponse(_message.Message):
-    __slots__ = ("request_id", "translation", "sentences", "model", "glossaries", "stats")
+    __slots__ = ("request_id", "translation", "sentences", "model", "glossaries", "stats", "document_terms")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSLATION_FIELD_NUMBER: _ClassVar[int]
     SENTENCES_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     GLOSSARIES_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_TERMS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     translation: str
     sentences: _containers.RepeatedCompositeFieldContainer[SentencePair]
     model: str
     glossaries: _containers.RepeatedCompositeFieldContainer[GlossaryRef]
     stats: TranslateStats
-    def __init__(self, request_id: _Optional[str] = ..., translation: _Optional[str] = ..., sentences: _Optional[_Iterable[_Union[SentencePair, _Mapping]]] = ..., model: _Optional[str] = ..., glossaries: _Optional[_Iterable[_Union[GlossaryRef, _Mapping]]] = ..., stats: _Optional[_Union[TranslateStats, _Mapping]] = ...) -> None: ...
+    document_terms: _containers.RepeatedCompositeFieldContainer[DocumentTerm]
+    def __init__(self, request_id: _Optional[str] = ..., translation: _Optional[str] = ..., sentences: _Optional[_Iterable[_Union[SentencePair, _Mapping]]] = ..., model: _Optional[str] = ..., glossaries: _Optional[_Iterable[_Union[GlossaryRef, _Mapping]]] = ..., stats: _Optional[_Union[TranslateStats, _Mapping]] = ..., document_terms: _Optional[_Iterable[_Union[DocumentTerm, _Mapping]]] = ...) -> None: ...
+
+class DocumentTerm(_message.Message):
+    __slots__ = ("source_term", "target_term", "occurrences", "variants")
+    SOURCE_TERM_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TERM_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCES_FIELD_NUMBER: _ClassVar[int]
+    VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    source_term: str
+    target_term: str
+    occurrences: int
+    variants: _containers.RepeatedCompositeFieldContainer[Rendering]
+    def __init__(self, source_term: _Optional[str] = ..., target_term: _Optional[str] = ..., occurrences: _Optional[int] = ..., variants: _Optional[_Iterable[_Union[Rendering, _Mapping]]] = ...) -> None: ...
+
+class Rendering(_message.Message):
+    __slots__ = ("english", "count")
+    ENGLISH_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    english: str
+    count: int
+    def __init__(self, english: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class SentencePair(_message.Message):
     __slots__ = ("source", "target", "source_span", "target_span", "term_hits", "alignment", "score", "unconstrained_target", "cached", "skipped_terms", "confidence", "needs_review", "review_reasons")
