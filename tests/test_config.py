@@ -85,6 +85,7 @@ def test_bad_file_settings_name_file_and_line(tmp_path: Path, toml: str, match: 
         ("TARJAMA_MAX_CHARACTERS", "0", r"^TARJAMA_MAX_CHARACTERS: max_characters must be at"),
         ("TARJAMA_GRACE_PERIOD_S", "soon", r"^TARJAMA_GRACE_PERIOD_S: grace_period_s expected"),
         ("TARJAMA_DEVICE", "tpu", r"^TARJAMA_DEVICE: device must be one of cpu, cuda, auto"),
+        ("TARJAMA_MAX_CONNECTION_AGE_MS", "0", r"max_connection_age_ms must be at least 1"),
     ],
 )
 def test_unparsable_environment_values_name_the_variable(
@@ -114,6 +115,10 @@ def test_missing_files_are_errors_at_load(tmp_path: Path) -> None:
         ({"beam_size": "20"}, r"beam_size 20 is over max_beam_size 16 \(default\)"),
         ({"metrics_port": "9000", "port": "9000"}, r"metrics_port 9000 is the gRPC port"),
         ({"auth_token": "abc", "auth_token_file": "token"}, r"set auth_token or auth_token_file"),
+        (
+            {"max_connection_age_ms": "", "max_connection_age_grace_ms": "1000"},
+            r"--max-connection-age-grace-ms: .* max_connection_age_ms is off \(--max-conn",
+        ),
     ],
 )
 def test_inconsistent_settings(
@@ -151,6 +156,18 @@ def test_every_setting_has_help_an_env_name_and_a_flag() -> None:
         assert setting.metadata["help"], name
         assert env_name(name) == "TARJAMA_" + name.upper()
         assert flag_name(name).startswith("--") and "_" not in flag_name(name)
+
+
+def test_connection_age_from_the_environment() -> None:
+    config = load_config(
+        environ={
+            "TARJAMA_MAX_CONNECTION_AGE_MS": "60_000",
+            "TARJAMA_MAX_CONNECTION_AGE_GRACE_MS": "30000",
+        }
+    )
+    assert (config.max_connection_age_ms, config.max_connection_age_grace_ms) == (60_000, 30_000)
+    never = load_config(environ={"TARJAMA_MAX_CONNECTION_AGE_MS": "none"})
+    assert never.max_connection_age_ms is None
 
 
 def test_a_directly_built_config_is_complete(tmp_path: Path) -> None:

@@ -33,7 +33,13 @@ from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tarjama.server.serve.app import StartupError, TarjamaServer, create_server
+from tarjama.client import Translator
+from tarjama.server.serve.app import (
+    StartupError,
+    TarjamaServer,
+    create_server,
+    server_options,
+)
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate.engine import Engine, EngineOptions
 from tarjama.v1 import translator_pb2 as pb
@@ -309,6 +315,42 @@ def test_a_taken_port_is_a_startup_error(engine: Engine, home: Path) -> None:
             create_server(base_config(home, port=port), engine)
     finally:
         server.stop(None).wait()
+
+
+def test_an_aged_connection_is_replaced_and_the_client_does_not_notice(
+    engine: Engine, home: Path
+) -> None:
+    gated_engine = GatedEngine(engine)
+    config = base_config(home, max_connection_age_ms=200)
+    server, port = create_server(config, gated_engine)  # type: ignore[arg-type]
+    server.start()
+    states: list[grpc.ChannelConnectivity] = []
+    try:
+        with Translator(f"127.0.0.1:{port}", timeout=60) as translator:
+            translator._channel.subscribe(states.append)  # the client's one connection
+            in_flight = in_background(lambda: translator.translate(SENTENCE))
+            assert gated_engine.busy.wait(30)
+            time.sleep(0.5)  # past the age (±10 %): the server has sent GOAWAY
+            gated_engine.gate.set()
+            # The call in flight when the connection aged finishes on it (no grace limit).
+            assert in_flight.result(timeout=60).sentences
+            wait_until(lambda: states[-1] != grpc.ChannelConnectivity.READY, "it disconnects")
+            # The next calls open a new connection on their own.
+            assert all(translator.translate(SENTENCE).sentences for _ in range(3))
+        first_ready = states.index(grpc.ChannelConnectivity.READY)
+        assert grpc.ChannelConnectivity.READY in states[first_ready + 2 :], states
+    finally:
+        gated_engine.gate.set()
+        server.stop(None).wait()
+
+
+def test_connection_age_settings_become_channel_arguments(home: Path) -> None:
+    aged = dict(server_options(base_config(home, max_connection_age_grace_ms=5000)))
+    assert aged["grpc.max_connection_age_ms"] == 300_000  # the default
+    assert aged["grpc.max_connection_age_grace_ms"] == 5000
+    never = dict(server_options(base_config(home, max_connection_age_ms=200)))
+    assert "grpc.max_connection_age_ms" not in never
+    assert "grpc.max_connection_age_grace_ms" not in never
 
 
 # -- TLS ----------------------------------------------------------------------------------

@@ -80,11 +80,7 @@ class TarjamaServer:
         self.grpc_server = grpc.server(
             self._calls,  # type: ignore[arg-type]  # grpc only calls submit()
             interceptors=interceptors,
-            options=[
-                ("grpc.max_receive_message_length", config.max_message_bytes),
-                ("grpc.max_concurrent_streams", config.max_concurrent_streams),
-                ("grpc.so_reuseport", 0),  # a second server on the same port must fail
-            ],
+            options=server_options(config),
             maximum_concurrent_rpcs=config.max_concurrent_calls,
         )
         add_to_server(self.service, self.grpc_server)
@@ -211,6 +207,20 @@ class DrainingExecutor:
                     work()
             except Exception:
                 log.exception("a call failed while the server was stopping")
+
+
+def server_options(config: ServerConfig) -> list[tuple[str, int]]:
+    """The gRPC server's channel arguments."""
+    options = [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_concurrent_streams", config.max_concurrent_streams),
+        ("grpc.so_reuseport", 0),  # a second server on the same port must fail
+    ]
+    if config.max_connection_age_ms is not None:
+        options.append(("grpc.max_connection_age_ms", config.max_connection_age_ms))
+    if config.max_connection_age_grace_ms is not None:
+        options.append(("grpc.max_connection_age_grace_ms", config.max_connection_age_grace_ms))
+    return options
 
 
 def build_backend(config: ServerConfig, engine: Engine, metrics: Metrics) -> Backend:

@@ -139,6 +139,12 @@ def _finish(config: ServerConfig, origins: Mapping[str, str]) -> ServerConfig:
             f"{where('metrics_port')}: metrics_port {config.metrics_port} is the gRPC port: "
             "pick another"
         )
+    if config.max_connection_age_grace_ms is not None and config.max_connection_age_ms is None:
+        raise ConfigError(
+            f"{where('max_connection_age_grace_ms')}: max_connection_age_grace_ms is set but "
+            f"max_connection_age_ms is off ({where('max_connection_age_ms')}): connections "
+            "never age, so there is no grace to give; set both or neither"
+        )
     if (config.tls_cert is None) != (config.tls_key is None):
         given, missing = (
             ("tls_cert", "tls_key") if config.tls_key is None else ("tls_key", "tls_cert")

@@ -155,6 +155,24 @@ class ServerConfig:
             _POSITIVE,
         ),
     )
+    max_connection_age_ms: int | None = field(
+        # Long-lived clients re-resolve DNS (and so reach new replicas) only when they
+        # reconnect; five minutes costs one reconnect per client per five minutes.
+        default=300_000,
+        metadata=about(
+            "after this long (±10 %) a client connection is asked to reconnect, so clients "
+            "re-resolve DNS and reach new replicas; calls in flight finish; empty: never",
+            optional(integer(1)),
+        ),
+    )
+    max_connection_age_grace_ms: int | None = field(
+        default=None,
+        metadata=about(
+            "how long calls still running on an aged connection may take before it is "
+            "closed under them; empty: as long as they need (a TranslateStream may be long)",
+            optional(integer(0)),
+        ),
+    )
     stream_read_ahead: int = field(
         default=8,
         metadata=about(
