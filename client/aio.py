@@ -23,7 +23,7 @@ from tarjama.client.calls import (
     TermsArgument,
     TranslateOptions,
 )
-from tarjama.client.documents import join_translations, plan_pieces
+from tarjama.client.documents import Piece, join_translations, plan_pieces
 from tarjama.client.errors import error_from_rpc
 from tarjama.glossary import Glossary
 from tarjama.results import Document, GlossaryInfo, HealthStatus, Limits, ModelInfo, Translation
@@ -143,14 +143,20 @@ class AsyncTranslator:
         mime_type: str = "",
         timeout: float | None = None,
         on_progress: Callable[[int], None] | None = None,
+        pieces: Sequence[Piece] | None = None,
     ) -> Translation:
         """Translates a document of any length: in one request when it fits the server's
         limits, else in pieces over one stream (see :mod:`tarjama.client.documents`), with
         spans into the whole ``text`` either way. ``on_progress(sentences)`` is called as
         each piece's sentences are done; ``timeout`` bounds the whole document. A page
-        (``mime_type`` "text/html") is sent whole: its markup is not cut into pieces."""
+        (``mime_type`` "text/html") is sent whole: its markup is not cut into pieces.
+        ``pieces``: the plan of ``text`` from :func:`~tarjama.client.documents.plan_pieces`
+        under these limits, when the caller made it already (to count the sentences first)."""
         html = mime_type == "text/html"
-        pieces = [] if html else plan_pieces(text, await self.limits())
+        if html:
+            pieces = []
+        elif pieces is None:
+            pieces = plan_pieces(text, await self.limits())
         if html or len(pieces) == 1:
             request = calls.translate_request(
                 text,

@@ -32,6 +32,7 @@ from tarjama.client.cli_connect import (
     wait_until_serving,
 )
 from tarjama.client.cli_inputs import (
+    HTML,
     Document,
     InputError,
     Job,
@@ -42,11 +43,11 @@ from tarjama.client.cli_inputs import (
 from tarjama.client.cli_local import local_translator
 from tarjama.client.cli_output import Output, flagged_only, response_dict
 from tarjama.client.cli_progress import JobProgress
+from tarjama.client.documents import page_sentences, plan_pieces, planned_sentences
 from tarjama.client.errors import Busy, NotFound, ServerUnavailable, TarjamaError, Unauthenticated
 from tarjama.client.translator import Translator
 from tarjama.glossary import Term, contains_arabic_letter, validate_terms
 from tarjama.results import Translation
-from tarjama.server.translate.segment import segment
 
 FORMATS = ("text", "json", "tsv", "html")
 BUSY_RETRIES = 3
@@ -254,7 +255,15 @@ def _translator(
     translator: Translator, terms: tuple[Term, ...], args: argparse.Namespace, progress: JobProgress
 ) -> Callable[[Document], Translation]:
     def translate(document: Document) -> Translation:
-        progress.expect(len(segment(document.text)))
+        # The document is segmented here once: its plan gives the progress its total and
+        # is what translate_document sends.
+        mime_type = args.mime_type or document.mime_type
+        pieces = None
+        if mime_type == HTML:
+            progress.expect(page_sentences(document.text))
+        else:
+            pieces = plan_pieces(document.text, translator.limits())
+            progress.expect(planned_sentences(pieces))
         options = _options(document, args)
         glossaries = args.glossary if document.glossaries is None else list(document.glossaries)
         for attempt in range(BUSY_RETRIES + 1):
@@ -272,8 +281,9 @@ def _translator(
                     terms=terms,
                     options=options,
                     request_id=document.request_id,
-                    mime_type=args.mime_type or document.mime_type,
+                    mime_type=mime_type,
                     on_progress=count,
+                    pieces=pieces,
                 )
             except Busy as error:
                 progress.sentences_done(-done)  # they will be translated again

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tarjama.client import Translator
+from tarjama.client import Translator, documents
+from tarjama.client.cli_progress import JobProgress
 from tarjama.client.documents import plan_pieces
 from tarjama.results import Limits, Translation
-from tarjama.server.translate.segment import segment
+from tarjama.server.translate.markup import extract
+from tarjama.server.translate.segment import Sentence, segment
+from tests.client_fakes import run_cli
 from tests.live_server import live_server
 
 SMALL = Limits(
@@ -107,3 +111,43 @@ def test_a_five_megabyte_document(address: str, seed_article: str) -> None:
     assert len(result.sentences) == len(segment(text))
     assert result.sentences[-1].source_span.end == len(text.rstrip())
     assert_spans_point_into(text, result)
+
+
+def test_the_cli_segments_each_document_once_and_counts_a_page_by_its_text(
+    address: str, seed_article: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    page = (
+        "<html><body><p>" + seed_article.replace("\n", "</p>\n<p>") + "</p>"
+        "<script>var a = 1. var b = 2. var c = 3.</script></body></html>"
+    )
+    (tmp_path / "seed.txt").write_text(seed_article, encoding="utf-8")
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    segmented: list[str] = []
+    real_segment = documents.segment
+
+    def counting_segment(text: str, **options: int) -> list[Sentence]:
+        segmented.append(text)
+        return real_segment(text, **options)
+
+    expected: list[int] = []
+    real_expect = JobProgress.expect
+
+    def recording_expect(self: JobProgress, sentences: int) -> None:
+        expected.append(sentences)
+        real_expect(self, sentences)
+
+    monkeypatch.setattr(documents, "segment", counting_segment)
+    monkeypatch.setattr(JobProgress, "expect", recording_expect)
+    out = tmp_path / "out"
+    run = run_cli(
+        ["translate", str(tmp_path / "seed.txt"), str(tmp_path / "page.html"), "--server",
+         address, "--format", "json", "-o", str(out)],
+        capsys, monkeypatch,
+    )  # fmt: skip
+
+    assert run.exit_code == 0, run.stderr
+    assert sorted(segmented) == sorted([seed_article, extract(page).text])  # once each
+    results = [json.loads((out / name).read_text("utf-8")) for name in ("seed.json", "page.json")]
+    # The progress expects as many sentences as the server translates: the page's text,
+    # not its markup and script.
+    assert sorted(expected) == sorted(len(result["sentences"]) for result in results)
