@@ -182,6 +182,17 @@ def test_a_bad_document_is_a_failed_row(bulk, row: dict, error: str):
     assert error in result["error"]
 
 
+@pytest.mark.parametrize(
+    ("glossaries", "named", "no_defaults"),
+    [(None, [], False), ([], [], True), ((), [], True), (["news"], ["news"], False)],
+)
+def test_a_row_names_its_glossaries_as_a_client_would(glossaries, named, no_defaults):
+    request = translate_request({"id": "k", "text": KERRY, "glossaries": glossaries})
+
+    assert list(request.glossaries) == named
+    assert request.options.no_default_glossaries is no_defaults
+
+
 def test_an_html_row_is_translated_as_the_server_translates_a_page(bulk):
     [result] = bulk.translate_rows(
         [{"id": "p", "text": f"<p>{KERRY}</p>", "mime_type": "text/html"}]

@@ -94,11 +94,12 @@ def translate_request(row: Row) -> pb.TranslateRequest:
     No ``glossaries`` means the server's defaults; an empty list means none.
     """
     glossaries = row.get("glossaries")
+    none_named = glossaries is not None and not glossaries
     return pb.TranslateRequest(
         text=row["text"],
         glossaries=glossaries or (),
         mime_type=row.get("mime_type") or "",
-        options=pb.TranslateOptions(no_default_glossaries=glossaries == []),
+        options=pb.TranslateOptions(no_default_glossaries=none_named),
     )
 
 
@@ -107,7 +108,6 @@ class RowRefused(Exception):
 
     def __init__(self, status: grpc.Status) -> None:
         super().__init__(status.details)
-        self.code: grpc.StatusCode = status.code
         self.message: str = status.details
 
 
