@@ -5,19 +5,22 @@ pairs of one or more documents and gathers the occurrences of one Arabic name (n
 proclitics folded by :func:`~tarjama.glossary.names.canonical_keys`). A name capitalised
 only because it opens a sentence ("Al-Nusra Front said …") counts as the lower-case
 rendering seen inside a sentence ("… of al-Nusra Front"), so that sentence position is
-not read as a second rendering. ``tarjama consistency`` and ``tarjama glossary suggest``
-report over a corpus; the server's document terms
-(``tarjama.server.translate.document_names``) use one document.
+not read as a second rendering. Glossary renderings are not names to read (the glossary
+decides them); the hits of document terms are (one document's choice, not the corpus's).
+``tarjama consistency`` and ``tarjama glossary suggest`` report over a corpus; the
+server's document terms (``tarjama.server.translate.document_names``) use one document.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from tarjama.glossary.names import canonical_keys, name_spans
-from tarjama.results import SentencePair
+from tarjama.glossary.names import NameSpan, canonical_keys, name_spans, sentence_initial
+from tarjama.glossary.normalize import normalize_text
+from tarjama.results import DOCUMENT_METHOD, SentencePair
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def collect_names(documents: Iterable[tuple[str, Sequence[SentencePair]]]) -> di
     found = []
     for document, pairs in documents:
         for number, pair in enumerate(pairs, start=1):
-            for name in name_spans(pair):
+            for name in name_spans(pair) + _document_names(pair):
                 occurrence = Occurrence(
                     document,
                     number,
@@ -90,3 +93,25 @@ def collect_names(documents: Iterable[tuple[str, Sequence[SentencePair]]]) -> di
         if key == record.key:
             record.bare_forms[occurrence.arabic] += 1
     return records
+
+
+def _document_names(pair: SentencePair) -> list[NameSpan]:
+    """The pair's document-term hits as names: one document's choice, not a glossary's, so
+    still a rendering to compare across documents."""
+    names = []
+    for hit in pair.term_hits:
+        if hit.method != DOCUMENT_METHOD:
+            continue
+        source = (
+            hit.source_span.start - pair.source_span.start,
+            hit.source_span.end - pair.source_span.start,
+        )
+        target = (
+            hit.target_span.start - pair.target_span.start,
+            hit.target_span.end - pair.target_span.start,
+        )
+        arabic = pair.source[source[0] : source[1]]
+        key = " ".join(normalize_text(word) for word in re.findall(r"[^\W\d_]+", arabic))
+        initial = sentence_initial(pair.target, target[0])
+        names.append(NameSpan(arabic, key, hit.target_term, source, target, initial))
+    return names

@@ -73,3 +73,26 @@ def test_every_term_field_of_the_news_glossary_survives_the_wire():
     back = wire.glossary_from_proto(wire.glossary_to_proto(news))
 
     assert back.terms == news.terms
+
+
+def test_document_terms_and_their_hits_survive_the_wire():
+    from tarjama import wire
+    from tarjama.results import (
+        DocumentTerm,
+        Rendering,
+        SentencePair,
+        Span,
+        TermHit,
+        Translation,
+    )
+
+    hit = TermHit("", "لافروف", "Lavrov", Span(4, 10), Span(0, 6), "document")
+    pair = SentencePair("قال لافروف.", "Lavrov said.", Span(0, 11), Span(0, 12), (hit,))
+    term = DocumentTerm("لافروف", "Lavrov", 1, (Rendering("Lavrov", 1), Rendering("Lavrof", 1)))
+    translation = Translation("r", "Lavrov said.", (pair,), "m", document_terms=(term,))
+
+    assert wire.translation_from_proto(wire.translation_to_proto(translation)) == translation
+    # A response from a server before document terms reads as none.
+    older = wire.translation_to_proto(translation)
+    older.ClearField("document_terms")
+    assert wire.translation_from_proto(older).document_terms == ()

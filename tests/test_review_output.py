@@ -1,10 +1,12 @@
 """Sentences that need review, as the CLI shows them: TSV and JSON columns, the HTML marker
-and sorted list, and `tarjama translate --review-only`."""
+and sorted list, and `tarjama translate --review-only`; and the document terms (names given
+one rendering across the document) in the same outputs."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,15 @@ import pytest
 from tarjama.client.cli_inputs import Job
 from tarjama.client.cli_output import Output, render_tsv, response_dict
 from tarjama.client.html_report import render_html
-from tarjama.results import ReviewReason, SentencePair, Span, Translation
+from tarjama.results import (
+    DocumentTerm,
+    Rendering,
+    ReviewReason,
+    SentencePair,
+    Span,
+    TermHit,
+    Translation,
+)
 from tests.client_fakes import FakeServer, run_cli, start_fake_server
 
 SOURCES = ("قال كيري.", "قال لافروف.", "وصل بوتين.")
@@ -44,6 +54,58 @@ def translation() -> Translation:
         source_at += len(source) + 1
         target_at += len(target) + 1
     return Translation("r1", " ".join(TARGETS), tuple(pairs), "test-model")
+
+
+def with_document_term() -> Translation:
+    """The second sentence's «لافروف» placed as the document term "Lavrov"."""
+    base = translation()
+    second = base.sentences[1]
+    hit = TermHit(
+        "",
+        "لافروف",
+        "Lavrov",
+        Span(second.source_span.start + 4, second.source_span.start + 10),
+        Span(second.target_span.start, second.target_span.start + 6),
+        "document",
+    )
+    pairs = (base.sentences[0], replace(second, term_hits=(hit,)), base.sentences[2])
+    term = DocumentTerm("لافروف", "Lavrov", 1, (Rendering("Lavrov", 2), Rendering("Lavrof", 1)))
+    return replace(base, sentences=pairs, document_terms=(term,))
+
+
+def test_tsv_names_the_document_terms_of_each_sentence() -> None:
+    rows = [
+        line.split("\t")
+        for line in render_tsv(with_document_term(), None, header=True).splitlines()
+    ]
+    assert rows[0][5] == "document_terms"
+    assert [row[5] for row in rows[1:]] == ["", "لافروف=Lavrov", ""]
+
+
+def test_json_lists_the_document_terms() -> None:
+    document = json.loads(
+        Output("json", [Job(path=None, output=None, name="-")]).render(
+            Job(path=None, output=None, name="-"), "", with_document_term()
+        )
+    )
+    assert document["document_terms"] == [
+        {
+            "source_term": "لافروف",
+            "target_term": "Lavrov",
+            "occurrences": 1,
+            "variants": [{"english": "Lavrov", "count": 2}, {"english": "Lavrof", "count": 1}],
+        }
+    ]
+    assert document["sentences"][1]["term_hits"][0]["method"] == "document"
+
+
+def test_html_lists_the_document_terms_and_marks_their_hits() -> None:
+    page = render_html(" ".join(SOURCES), with_document_term(), title="t")
+    assert '<section class="names"><h2>Document terms (1)</h2>' in page
+    assert "<td>Lavrov (2), Lavrof (1)</td>" in page
+    assert '<mark class="term document"' in page
+    assert "document term: لافروف → Lavrov (document)" in page
+    assert '<section class="names">' not in render_html(" ".join(SOURCES), translation(), title="t")
 
 
 def test_tsv_has_the_confidence_and_the_reason_codes() -> None:

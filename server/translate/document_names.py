@@ -82,7 +82,7 @@ class DocumentNames:
 def plan_names(pairs: Sequence[SentencePair], glossary: Matcher) -> DocumentNames:
     """The document terms of a first translation (pairs with their alignment) and the
     hits they make in each sentence."""
-    choices = _choices(pairs, glossary)
+    choices = choose_names(pairs, glossary)
     if not choices:
         return DocumentNames((), {})
     by_term = {id(choice.term): choice for choice in choices}
@@ -150,7 +150,9 @@ def _written(target: str, occurrence: Occurrence, rendering: str) -> bool:
     return english.same_rendering(target[start:end], rendering, opening)
 
 
-def _choices(pairs: Sequence[SentencePair], glossary: Matcher) -> list[NameChoice]:
+def choose_names(pairs: Sequence[SentencePair], glossary: Matcher) -> list[NameChoice]:
+    """The names of a first translation that get one rendering, in order of first
+    occurrence (see the module docstring for the rule)."""
     records = collect_names([("", pairs)])
     choices = []
     for record in records.values():

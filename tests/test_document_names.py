@@ -1,0 +1,293 @@
+"""Document terms: one rendering per name inside a document.
+
+The documents are built from what the trained test model does: it writes «بشار الأسد» as
+"Bashar al-Assad", except in the "welcomed the results of the talks with" sentence, where
+it writes "Bashar al Assad"; and «المعلم» as "Muallem", except after a few words it has
+never seen, where it writes "al-Muallem". Each test first checks that premise on the
+first translation (document terms off), so a model that changes says so instead of
+passing for the wrong reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tarjama.client import Translator
+from tarjama.client.calls import TranslateOptions
+from tarjama.client.documents import Piece
+from tarjama.glossary.matcher import Matcher
+from tarjama.glossary.model import Glossary, Term
+from tarjama.glossary.name_records import Occurrence, collect_names
+from tarjama.results import DOCUMENT_METHOD, Rendering
+from tarjama.server.serve.app import create_server
+from tarjama.server.serve.config import ServerConfig
+from tarjama.server.translate import document_names
+from tarjama.server.translate.document_names import NameChoice, same_name
+from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
+from tests.builders.evaluate_model import chrf
+from tests.test_pipeline import assert_exact_spans
+
+ASSAD = "بشار الأسد"
+MET_ASSAD = "التقى جون كيري الرئيس السوري بشار الأسد في موسكو أمس."  # "Bashar al-Assad"
+TALKS_ASSAD = "بحث لافروف مع الرئيس السوري بشار الأسد التقرير في اتصال هاتفي أمس."
+# "... welcomed the results of the talks with Syrian President Bashar al Assad."
+WELCOMED_ASSAD = "رحب وزير الخارجية الأميركي جون كيري بنتائج المحادثات مع الرئيس السوري بشار الأسد."
+MUALLEM = "المعلم"
+TALKS_MUALLEM = "في محادثات الروس تسريبات المعلم سورية و."  # "... Muallem in Syria."
+UNSEEN_MUALLEM = "وأوضحت وخطوط بالاستخبارات مساء المعلم."  # "... al-Muallem."
+ON = PipelineOptions(include_alignment=True)
+OFF = replace(ON, document_terms=False)
+NO_GLOSSARY = Matcher([])
+NO_NEWS = TranslateOptions(no_default_glossaries=True)  # the bundled glossary names Assad
+
+
+@pytest.fixture(scope="module")
+def engine(test_model_dir: Path) -> Engine:
+    return Engine(test_model_dir, EngineOptions(beam_size=4))
+
+
+def translate(
+    engine: Engine, sentences: list[str], options: PipelineOptions, matcher: Matcher = NO_GLOSSARY
+) -> DocumentTranslation:
+    text = "\n".join(sentences)
+    document = Pipeline(model_name="test-model").translate(
+        text, translator=engine, matcher=matcher, options=options
+    )
+    assert_exact_spans(text, document, options)
+    return document
+
+
+def renderings(document: DocumentTranslation, arabic: str) -> list[str]:
+    """What the translation writes for ``arabic``, sentence by sentence (from the alignment)."""
+    records = collect_names([("", document.sentences)])
+    return [
+        o.english for record in records.values() for o in record.occurrences if o.arabic == arabic
+    ]
+
+
+def document_hits(document: DocumentTranslation) -> list:
+    return [
+        hit for pair in document.sentences for hit in pair.term_hits if hit.method == "document"
+    ]
+
+
+def assert_placed(document: DocumentTranslation, text: str, rendering: str, count: int) -> None:
+    """Each hit's rendering is in the translation at its target span, once per hit."""
+    hits = document_hits(document)
+    assert len(hits) == count
+    for hit in hits:
+        assert hit.target_term == rendering
+        assert document.translation[hit.target_span.start : hit.target_span.end] == rendering
+        assert (
+            ASSAD in text[hit.source_span.start : hit.source_span.end]
+            or MUALLEM in (text[hit.source_span.start : hit.source_span.end])
+        )
+        assert hit.glossary == ""
+
+
+def test_a_name_written_two_ways_gets_the_first_rendering_on_a_tie(engine: Engine) -> None:
+    sentences = [MET_ASSAD, WELCOMED_ASSAD]
+    first = translate(engine, sentences, OFF)
+    assert renderings(first, ASSAD) == ["Bashar al-Assad", "Bashar al Assad"], first.translation
+
+    document = translate(engine, sentences, ON)
+
+    [term] = document.document_terms
+    assert (term.source_term, term.target_term, term.occurrences) == (ASSAD, "Bashar al-Assad", 2)
+    assert term.variants == (Rendering("Bashar al-Assad", 1), Rendering("Bashar al Assad", 1))
+    assert_placed(document, "\n".join(sentences), "Bashar al-Assad", 2)
+    assert "Bashar al Assad" not in document.translation
+    # The rest of the sentence is the model's: only the name changed.
+    changed = first.sentences[1].target.replace("Bashar al Assad", "Bashar al-Assad")
+    assert chrf(document.sentences[1].target, changed) >= 95
+    assert document.sentences[0].target == first.sentences[0].target
+
+
+def test_the_most_frequent_rendering_wins_over_the_first(engine: Engine) -> None:
+    sentences = [WELCOMED_ASSAD, MET_ASSAD, TALKS_ASSAD]
+    first = translate(engine, sentences, OFF)
+    assert renderings(first, ASSAD) == ["Bashar al Assad", "Bashar al-Assad", "Bashar al-Assad"]
+
+    document = translate(engine, sentences, ON)
+
+    [term] = document.document_terms
+    assert (term.target_term, term.occurrences) == ("Bashar al-Assad", 3)
+    assert term.variants == (Rendering("Bashar al-Assad", 2), Rendering("Bashar al Assad", 1))
+    assert_placed(document, "\n".join(sentences), "Bashar al-Assad", 3)
+    assert renderings(document, ASSAD) == ["Bashar al-Assad"] * 3
+
+
+def test_an_article_variant_is_the_same_name(engine: Engine) -> None:
+    sentences = [TALKS_MUALLEM, UNSEEN_MUALLEM]
+    first = translate(engine, sentences, OFF)
+    assert renderings(first, MUALLEM) == ["Muallem", "al-Muallem"], first.translation
+
+    document = translate(engine, sentences, ON)
+
+    [term] = document.document_terms
+    assert (term.source_term, term.target_term) == (MUALLEM, "Muallem")
+    assert_placed(document, "\n".join(sentences), "Muallem", 2)
+    assert "al-Muallem" not in document.translation
+
+
+def test_option_off_leaves_the_names_as_the_model_wrote_them(engine: Engine) -> None:
+    sentences = [MET_ASSAD, WELCOMED_ASSAD]
+    off = translate(engine, sentences, OFF)
+    plain = translate(engine, sentences, replace(OFF, include_alignment=False))
+
+    assert off.document_terms == () and document_hits(off) == []
+    assert [pair.target for pair in plain.sentences] == [pair.target for pair in off.sentences]
+    assert "Bashar al Assad" in off.translation
+
+
+@pytest.mark.parametrize(
+    "glossary_term",
+    [Term(sources=(ASSAD,), target="President Assad"), Term(sources=("الأسد",), target="Assad")],
+    ids=["the whole name", "a part of it"],
+)
+def test_a_glossary_term_is_never_overridden(engine: Engine, glossary_term: Term) -> None:
+    matcher = Matcher([("names", Glossary("names", (glossary_term,)))])
+
+    document = translate(engine, [WELCOMED_ASSAD, MET_ASSAD, TALKS_ASSAD], ON, matcher)
+
+    assert document.document_terms == () and document_hits(document) == []
+    hits = [hit for pair in document.sentences for hit in pair.term_hits]
+    assert [hit.target_term for hit in hits] == [glossary_term.target] * 3
+    assert all(hit.glossary == "names" for hit in hits)
+
+
+def test_document_terms_sit_beside_glossary_hits(engine: Engine) -> None:
+    kerry = Term(sources=("جون كيري",), target="John Kerry", kind="person")
+    matcher = Matcher([("people", Glossary("people", (kerry,)))])
+
+    document = translate(engine, [MET_ASSAD, WELCOMED_ASSAD], ON, matcher)
+
+    [term] = document.document_terms
+    assert term.target_term == "Bashar al-Assad"
+    for pair in document.sentences:
+        methods = sorted(hit.method == DOCUMENT_METHOD for hit in pair.term_hits)
+        assert methods == [False, True]  # Kerry (glossary) and Assad (document)
+        glossary, name = sorted(pair.term_hits, key=lambda hit: hit.method == DOCUMENT_METHOD)
+        assert glossary.glossary == "people"
+        assert glossary.source_span.end <= name.source_span.start
+
+
+def test_the_alignment_is_left_out_unless_asked(engine: Engine) -> None:
+    document = translate(engine, [MET_ASSAD, WELCOMED_ASSAD], replace(ON, include_alignment=False))
+
+    assert [term.target_term for term in document.document_terms] == ["Bashar al-Assad"]
+    assert all(pair.alignment == () for pair in document.sentences)
+
+
+def test_a_cached_document_is_harmonised_the_same(engine: Engine) -> None:
+    from tarjama.server.translate.cache import SentenceCache
+
+    pipeline = Pipeline(model_name="test-model", cache=SentenceCache(100))
+    text = "\n".join([MET_ASSAD, WELCOMED_ASSAD])
+    first = pipeline.translate(text, translator=engine, matcher=NO_GLOSSARY, options=ON)
+    again = pipeline.translate(text, translator=engine, matcher=NO_GLOSSARY, options=ON)
+
+    assert again.translated_sentences == 0
+    assert again.translation == first.translation
+    assert again.document_terms == first.document_terms
+    assert document_hits(again) == document_hits(first)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("Bashar al-Assad", "Bashar al Assad", True),
+        ("Sergei Lavrov", "Sergey Lavrov", True),
+        ("al-Assad", "Assad", True),
+        ("Deir ez-Zor", "Deir ez Zor", True),
+        ("United States", "United Nations", False),
+        ("Washington", "Washington Post", False),
+        ("Syria", "Syrian", False),
+        ("Amman", "Jordanian", False),
+        ("J-648", "J-93", False),
+    ],
+)
+def test_spellings_of_one_name(first: str, second: str, same: bool) -> None:
+    assert same_name(first, second) is same
+
+
+def test_random_weights_keep_the_guarantee(random_model_dir: Path, monkeypatch) -> None:
+    """Whatever the model writes, a document term's rendering is at each hit's target span.
+    The random model writes no names, so the choice is planted: an Arabic name written
+    "Zorbyn" twice, to become "Zorbin"; what is tested is the placement."""
+    engine = Engine(random_model_dir, EngineOptions(beam_size=2, max_decoding_length=48))
+    sentences = ["قال لافروف إن المحادثات مستمرة.", "وأكد لافروف أن الوضع خطير."]
+
+    def planted(pairs, glossary) -> list[NameChoice]:
+        found = {}
+        for number, pair in enumerate(pairs, start=1):
+            start = pair.source.index("لافروف")
+            found[number - 1] = (
+                Occurrence("", number, "لافروف", "Zorbyn", pair.source, pair.target,
+                           (start, start + len("لافروف")), (0, 0)),
+            )  # fmt: skip
+        term = Term(sources=("لافروف",), target="Zorbin", article="model")
+        return [NameChoice(term, (Rendering("Zorbyn", 2),), found)]
+
+    monkeypatch.setattr(document_names, "choose_names", planted)
+    text = "\n".join(sentences)
+    for options in (ON, replace(ON, beam_size=1), replace(ON, term_spans_exclude_clitics=True)):
+        document = Pipeline(model_name="random").translate(
+            text, translator=engine, matcher=NO_GLOSSARY, options=options
+        )
+        assert_exact_spans(text, document, options)
+        hits = document_hits(document)
+        assert len(hits) == 2
+        for hit in hits:
+            assert document.translation[hit.target_span.start : hit.target_span.end] == "Zorbin"
+            assert text[hit.source_span.start : hit.source_span.end].endswith("لافروف")
+        assert [term.occurrences for term in document.document_terms] == [2]
+
+
+@pytest.fixture(scope="module")
+def served(test_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on the trained model, beam 4 as the documents above were built with."""
+    engine = Engine(test_model_dir, EngineOptions(beam_size=4))
+    config = ServerConfig(home=tmp_path_factory.mktemp("home"), host="127.0.0.1", port=0)
+    server, port = create_server(config, engine)
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(None).wait()
+
+
+def test_the_response_lists_the_document_terms(served: str) -> None:
+    text = "\n".join([MET_ASSAD, WELCOMED_ASSAD])
+    with Translator(served) as client:
+        translation = client.translate_document(text, options=NO_NEWS)
+        off = client.translate_document(text, options=replace(NO_NEWS, no_document_terms=True))
+
+    [term] = translation.document_terms
+    assert (term.source_term, term.target_term, term.occurrences) == (ASSAD, "Bashar al-Assad", 2)
+    hits = [hit for pair in translation.sentences for hit in pair.term_hits]
+    assert [hit.method for hit in hits] == [DOCUMENT_METHOD] * 2
+    assert translation.stats.term_hits == 2
+    assert off.document_terms == () and "Bashar al Assad" in off.translation
+
+
+def test_pieces_of_a_document_are_harmonised_one_by_one(served: str) -> None:
+    """Each piece chooses on its own; the joined result lists each piece's terms merged."""
+    first, second = "\n".join([MET_ASSAD, WELCOMED_ASSAD]), "\n".join([TALKS_ASSAD, WELCOMED_ASSAD])
+    text = f"{first}\n{second}"
+    pieces = [Piece(0, len(first), 2), Piece(len(first) + 1, len(text), 2)]
+    with Translator(served) as client:
+        translation = client.translate_document(text, options=NO_NEWS, pieces=pieces)
+
+    [term] = translation.document_terms
+    assert (term.target_term, term.occurrences) == ("Bashar al-Assad", 4)
+    assert term.variants == (Rendering("Bashar al-Assad", 2), Rendering("Bashar al Assad", 2))
+    for hit in (hit for pair in translation.sentences for hit in pair.term_hits):
+        assert translation.translation[hit.target_span.start : hit.target_span.end] == (
+            "Bashar al-Assad"
+        )
