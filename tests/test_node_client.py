@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from tarjama.client import Translator
+from tarjama.server.serve.app import create_server
+from tarjama.server.serve.config import ServerConfig
+from tarjama.server.translate.engine import Engine, EngineOptions
 from tests.live_server import live_server
+from tests.test_document_names import MET_ASSAD, WELCOMED_ASSAD
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "client" / "examples" / "node"
@@ -58,6 +62,51 @@ def test_node_translates_the_seed_article(live: str, seed_article: str):
         assert f"  → {pair.target}" in lines
     terms = [line.strip() for line in lines if line.startswith("    term ")]
     assert len(terms) == sum(len(pair.term_hits) for pair in expected.sentences) > 0
+    flags = [line.strip() for line in lines if line.startswith("    confidence ")]
+    assert flags == [review_line(pair) for pair in expected.sentences]
+    assert any(pair.needs_review for pair in expected.sentences)
+
+
+def review_line(pair) -> str:
+    """How the example prints a pair's confidence and needs_review flag."""
+    line = f"confidence {pair.confidence:.2f}"
+    if pair.needs_review:
+        codes = ", ".join(reason.code for reason in pair.review_reasons)
+        line += f", needs review: {codes}"
+    return line
+
+
+@pytest.fixture(scope="module")
+def trained(test_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on the trained model: it writes names, so a document gets document terms."""
+    engine = Engine(test_model_dir, EngineOptions(beam_size=4))
+    config = ServerConfig(
+        home=tmp_path_factory.mktemp("home"), host="127.0.0.1", port=0, default_glossaries=()
+    )
+    server, port = create_server(config, engine)
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(None).wait()
+
+
+def test_node_prints_the_document_terms(trained: str, tmp_path: Path):
+    # The trained model writes «بشار الأسد» "Bashar al-Assad", and "Bashar al Assad" here.
+    article = tmp_path / "assad.txt"
+    article.write_text(f"{MET_ASSAD}\n{WELCOMED_ASSAD}", encoding="utf-8")
+
+    run = run_example(str(article), "--server", trained)
+
+    assert run.returncode == 0, run.stderr
+    with Translator(trained) as client:
+        [term] = client.translate(article.read_text(encoding="utf-8")).document_terms
+    variants = ", ".join(f"{v.english} ×{v.count}" for v in term.variants)
+    assert run.stdout.splitlines()[-1] == (
+        f"document term {term.source_term} → {term.target_term} "
+        f"({term.occurrences} places; the model wrote {variants})"
+    )
+    assert f"    term {term.source_term} → {term.target_term} (document, document)" in run.stdout
 
 
 def test_node_reports_the_servers_error(live: str):

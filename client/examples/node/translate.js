@@ -60,10 +60,22 @@ function printPairs(response) {
   response.sentences.forEach((pair, index) => {
     console.log(`\n[${index + 1}] ${pair.source}`);
     console.log(`  → ${pair.target}`);
+    // confidence: 0 (check it) to 1; needs_review says a person should look first, and why.
+    const review = pair.needs_review
+      ? `, needs review: ${pair.review_reasons.map((reason) => reason.code).join(", ")}`
+      : "";
+    console.log(`    confidence ${pair.confidence.toFixed(2)}${review}`);
     for (const hit of pair.term_hits) {
-      console.log(`    term ${hit.source_term} → ${hit.target_term} (${hit.glossary || "inline"}, ${hit.method})`);
+      const origin = hit.glossary || (hit.method === "document" ? "document" : "inline");
+      console.log(`    term ${hit.source_term} → ${hit.target_term} (${origin}, ${hit.method})`);
     }
   });
+  // Names the model wrote in more than one way, given one rendering across the document:
+  // candidates for a glossary.
+  for (const term of response.document_terms || []) {
+    const variants = term.variants.map((variant) => `${variant.english} ×${variant.count}`).join(", ");
+    console.log(`document term ${term.source_term} → ${term.target_term} (${term.occurrences} places; the model wrote ${variants})`);
+  }
 }
 
 function main() {
