@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from tarjama.glossary.clitics import stem_readings
 from tarjama.glossary.model import Glossary, Term, match_key
 from tarjama.glossary.normalize import LINE_BREAK, PARAGRAPH_SEPARATOR, WORD, normalize
+from tarjama.tracing import stage
 
 # What may separate the words of a multi-word term in the text: spaces and hyphens (the
 # normalised text has no invisible controls left), never punctuation that ends a clause,
@@ -126,6 +127,12 @@ class Matcher:
 
     def find(self, text: str) -> list[Match]:
         """Every term occurrence in `text`, sorted by start, none overlapping."""
+        with stage("tarjama.glossary.match", {"tarjama.characters": len(text)}) as span:
+            matches = self._find(text)
+            span.set_attribute("tarjama.glossary.hits", len(matches))
+        return matches
+
+    def _find(self, text: str) -> list[Match]:
         normalized = normalize(text)
         words = list(WORD.finditer(normalized.text))
         candidates = self._candidates(normalized.text, words)

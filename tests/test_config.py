@@ -85,6 +85,7 @@ def test_bad_file_settings_name_file_and_line(tmp_path: Path, toml: str, match: 
         ("TARJAMA_MAX_CHARACTERS", "0", r"^TARJAMA_MAX_CHARACTERS: max_characters must be at"),
         ("TARJAMA_GRACE_PERIOD_S", "soon", r"^TARJAMA_GRACE_PERIOD_S: grace_period_s expected"),
         ("TARJAMA_DEVICE", "tpu", r"^TARJAMA_DEVICE: device must be one of cpu, cuda, auto"),
+        ("TARJAMA_OTEL_EXPORTER", "jaeger", r"otel_exporter must be one of none, console, otlp"),
         ("TARJAMA_MAX_CONNECTION_AGE_MS", "0", r"max_connection_age_ms must be at least 1"),
     ],
 )
@@ -158,16 +159,19 @@ def test_every_setting_has_help_an_env_name_and_a_flag() -> None:
         assert flag_name(name).startswith("--") and "_" not in flag_name(name)
 
 
-def test_connection_age_from_the_environment() -> None:
+def test_connection_age_and_tracing_from_the_environment() -> None:
     config = load_config(
         environ={
             "TARJAMA_MAX_CONNECTION_AGE_MS": "60_000",
             "TARJAMA_MAX_CONNECTION_AGE_GRACE_MS": "30000",
+            "TARJAMA_OTEL_EXPORTER": "OTLP",
         }
     )
     assert (config.max_connection_age_ms, config.max_connection_age_grace_ms) == (60_000, 30_000)
+    assert config.otel_exporter == "otlp"
     never = load_config(environ={"TARJAMA_MAX_CONNECTION_AGE_MS": "none"})
     assert never.max_connection_age_ms is None
+    assert never.otel_exporter == "none"  # tracing is off unless asked for
 
 
 def test_a_directly_built_config_is_complete(tmp_path: Path) -> None:

@@ -348,7 +348,7 @@ def test_connection_age_settings_become_channel_arguments(home: Path) -> None:
     aged = dict(server_options(base_config(home, max_connection_age_grace_ms=5000)))
     assert aged["grpc.max_connection_age_ms"] == 300_000  # the default
     assert aged["grpc.max_connection_age_grace_ms"] == 5000
-    never = dict(server_options(base_config(home, max_connection_age_ms=200)))
+    never = dict(server_options(base_config(home, max_connection_age_ms=None)))
     assert "grpc.max_connection_age_ms" not in never
     assert "grpc.max_connection_age_grace_ms" not in never
 

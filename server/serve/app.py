@@ -40,6 +40,7 @@ from tarjama.server.serve.metrics import (
 )
 from tarjama.server.serve.requests import SERVICE_NAME, add_to_server
 from tarjama.server.serve.service import Backend, TranslatorService
+from tarjama.server.serve.tracing import TracingError, start_tracing
 from tarjama.server.stores.glossaries import GlossaryStore, UnknownGlossaryError
 from tarjama.server.stores.models import ModelStore
 from tarjama.server.translate.cache import SentenceCache
@@ -60,22 +61,28 @@ class TarjamaServer:
     ``grpc_server`` is the `grpc.Server` itself; :meth:`stop` winds everything down.
     """
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, *, tracer_provider: Any = None) -> None:
+        """``tracer_provider``: an OpenTelemetry SDK provider of the caller's (a program
+        embedding the server, a test) to trace into, instead of the one ``otel_exporter``
+        builds."""
         self.config = config
         if config.auth_token and (problem := token_problem(config.auth_token)):
             raise StartupError(f"auth_token {problem}")
         try:
             self.metrics = create_metrics(config.metrics_port is not None)
-        except MetricsError as error:
+            self.tracing = start_tracing(config.otel_exporter, tracer_provider)
+        except (MetricsError, TracingError) as error:
             raise StartupError(str(error)) from None
         call_log = CallLog(self.metrics)
         self.service = TranslatorService(config, call_log)
         self.health = health.HealthServicer()
         self.backend: Backend | None = None
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        interceptors = (
-            [BearerTokenInterceptor(config.auth_token, call_log)] if config.auth_token else []
-        )
+        interceptors: list[grpc.ServerInterceptor] = []
+        if self.tracing is not None:  # first, so that refused calls are traced too
+            interceptors += self.tracing.interceptors()
+        if config.auth_token:
+            interceptors.append(BearerTokenInterceptor(config.auth_token, call_log))
         self._calls = DrainingExecutor(config.rpc_threads)
         self.grpc_server = grpc.server(
             self._calls,  # type: ignore[arg-type]  # grpc only calls submit()
@@ -133,6 +140,8 @@ class TarjamaServer:
             self.service.close()
             if self.metrics_server is not None:
                 self.metrics_server.close()
+            if self.tracing is not None:
+                self.tracing.close()
             done.set()
 
         threading.Thread(target=wind_down, name="tarjama-stop", daemon=True).start()
@@ -301,9 +310,11 @@ def model_info(engine: Engine, config: ServerConfig) -> pb.ModelInfo:
     )
 
 
-def create_server(config: ServerConfig, engine: Engine | None = None) -> tuple[TarjamaServer, int]:
+def create_server(
+    config: ServerConfig, engine: Engine | None = None, *, tracer_provider: Any = None
+) -> tuple[TarjamaServer, int]:
     """A loaded server bound to its port, not started yet: call ``start()`` on it."""
-    server = TarjamaServer(config)
+    server = TarjamaServer(config, tracer_provider=tracer_provider)
     try:
         server.load(engine)
     except BaseException:

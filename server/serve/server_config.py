@@ -14,6 +14,7 @@ from tarjama.server.serve.config_parsers import (
     DEVICES,
     LOG_FORMATS,
     LOG_LEVELS,
+    OTEL_EXPORTERS,
     about,
     bearer_token,
     choice,
@@ -224,6 +225,14 @@ class ServerConfig:
             "address of the metrics endpoint, which has no authentication: loopback unless "
             "set (0.0.0.0 for all interfaces)",
             text,
+        ),
+    )
+    otel_exporter: str = field(
+        default="none",
+        metadata=about(
+            "OpenTelemetry traces of every call and its stages: none (off), console "
+            "(stdout), otlp (OTEL_EXPORTER_OTLP_* set the endpoint); needs tarjama[otel]",
+            choice(*OTEL_EXPORTERS),
         ),
     )
     grace_period_s: float = field(

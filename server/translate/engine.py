@@ -21,6 +21,7 @@ import sentencepiece as spm
 from tarjama.server.stores.manifest import Manifest, ManifestError
 from tarjama.server.translate.options import EngineOptions
 from tarjama.server.translate.tokens import Token, detokenize, word_index, word_spans
+from tarjama.tracing import stage
 
 REQUIRED_FILES = ("model.bin", "config.json", "source.spm", "target.spm")
 
@@ -166,18 +167,28 @@ class Engine:
         prefixes = list(target_prefixes) if target_prefixes is not None else None
         if prefixes is not None and len(prefixes) != len(encoded):
             raise ValueError("target_prefixes must have one entry per source")
+        attributes = {
+            "tarjama.batch.sentences": len(encoded),
+            "tarjama.batch.source_tokens": sum(len(source.tokens) for source in encoded),
+            "tarjama.batch.forced_prefixes": sum(p is not None for p in prefixes or ()),
+            "tarjama.beam_size": beam,
+            "tarjama.alignment": with_alignment,
+        }
         try:
-            raw = self._translator.translate_batch(
-                [source.pieces for source in encoded],
-                target_prefix=prefixes,
-                beam_size=beam,
-                num_hypotheses=1,
-                return_scores=True,
-                return_attention=with_alignment,
-                max_decoding_length=self.options.max_decoding_length,
-                min_decoding_length=self.options.min_decoding_length,
-                max_input_length=self.options.max_input_length,
-            )
+            with stage("tarjama.model.translate_batch", attributes) as span:
+                raw = self._translator.translate_batch(
+                    [source.pieces for source in encoded],
+                    target_prefix=prefixes,
+                    beam_size=beam,
+                    num_hypotheses=1,
+                    return_scores=True,
+                    return_attention=with_alignment,
+                    max_decoding_length=self.options.max_decoding_length,
+                    min_decoding_length=self.options.min_decoding_length,
+                    max_input_length=self.options.max_input_length,
+                )
+                target_tokens = sum(len(result.hypotheses[0]) for result in raw)
+                span.set_attribute("tarjama.batch.target_tokens", target_tokens)
             first_rows: list[list[float] | None] = [None] * len(encoded)
             if with_alignment and beam > 1 and len(encoded) > 1:
                 first_rows = _first_attention_rows(self._translator, encoded, self.options)
@@ -201,14 +212,15 @@ def _first_attention_rows(
     first step attends from the decoder start alone, so it is the same for every search:
     one greedy step for the whole batch gives the right rows.
     """
-    first_steps = translator.translate_batch(
-        [source.pieces for source in encoded],
-        beam_size=1,
-        return_attention=True,
-        max_decoding_length=1,
-        min_decoding_length=0,
-        max_input_length=options.max_input_length,
-    )
+    with stage("tarjama.model.first_attention_rows", {"tarjama.batch.sentences": len(encoded)}):
+        first_steps = translator.translate_batch(
+            [source.pieces for source in encoded],
+            beam_size=1,
+            return_attention=True,
+            max_decoding_length=1,
+            min_decoding_length=0,
+            max_input_length=options.max_input_length,
+        )
     return [step.attention[0][0] if step.attention[0] else None for step in first_steps]
 
 

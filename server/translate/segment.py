@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from tarjama.glossary.normalize import LINE_BREAK, contains_arabic_letter, is_attached_mark
+from tarjama.tracing import stage
 
 _TERMINATOR_RUN = re.compile(r"[.!?؟…]+")
 _EVENT = re.compile(r"[«»“”\"]|[.!?؟…]+")
@@ -92,7 +93,13 @@ def segment(
     """
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, not {max_chars}")
-    kept = _Spans(keep)
+    with stage("tarjama.segment", {"tarjama.characters": len(text)}) as span:
+        sentences = _segment(text, max_chars, _Spans(keep))
+        span.set_attribute("tarjama.sentences", len(sentences))
+    return sentences
+
+
+def _segment(text: str, max_chars: int, kept: _Spans) -> list[Sentence]:
     sentences: list[Sentence] = []
     paragraph = 0
     for line_start, line_end in _paragraphs(text, kept):
