@@ -35,6 +35,8 @@ def local_translator(args: argparse.Namespace) -> Iterator[Translator]:
     except startup_errors() as error:
         raise CliError(f"--local: {error}") from None
     server.start()
+    # Errors name the server they came from: this one, not --server's default address.
+    args.server = f"127.0.0.1:{port} (--local, in this process)"
     try:
         with Translator(f"127.0.0.1:{port}", timeout=None) as translator:
             yield translator

@@ -17,6 +17,7 @@ from tarjama.client import Translator
 from tarjama.glossary import bundled_glossary_path, load_glossary
 from tarjama.server.serve.app import create_server
 from tarjama.server.serve.config import ServerConfig
+from tarjama.server.translate.pipeline import Pipeline
 from tarjama.v1 import translator_pb2 as pb
 from tests.client_fakes import FakeServer, run_cli, start_fake_server
 from tests.live_server import live_server
@@ -376,3 +377,23 @@ def test_local_without_an_installed_model_says_what_to_do(
     assert run.exit_code == 1
     assert run.stderr.startswith("tarjama: error: --local: ")
     assert "tarjama model" in run.stderr
+
+
+def test_local_errors_name_the_server_in_this_process(
+    test_model_dir: Path, articles: Path, tmp_path: Path, capsys, monkeypatch
+):
+    monkeypatch.setenv("TARJAMA_HOME", str(tmp_path / "home"))
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the pipeline")
+
+    monkeypatch.setattr(Pipeline, "translate", failing)
+    run = run_cli(
+        ["translate", "--local", "--model", str(test_model_dir), str(articles / "kerry.txt")],
+        capsys,
+        monkeypatch,
+    )
+
+    assert run.exit_code == 1
+    assert "(--local, in this process) failed with INTERNAL" in run.stderr
+    assert "localhost:50051" not in run.stderr  # --server's default, never contacted
