@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tarjama.glossary.matcher import Matcher
-from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.server.translate.engine import EncodedSource, Engine, EngineOptions, EngineResult
+from tarjama.server.translate.html import translate_html
 from tarjama.server.translate.markup import (
     BLOCK_SEPARATOR,
     MarkupDocument,
     SpanLink,
     extract,
+    needs_alignment,
     rebuild,
     rebuild_mapped,
 )
@@ -306,3 +310,69 @@ def test_a_page_through_the_pipeline_keeps_its_tags_around_the_names(test_model_
     assert output.startswith('<html dir="ltr" lang="en"><body><h1>')
     assert _check_balanced(output) == _check_balanced(page)
     assert re.sub(r"<[^>]*>", "", output) == result.translation.replace(BLOCK_SEPARATOR, "")
+
+
+@pytest.mark.parametrize(
+    ("page", "needed"),
+    [
+        ("<p>قال الرئيس إن المحادثات مستمرة.</p>", False),
+        ('<ul><li><a href="/">الرئيسية</a></li></ul><p><strong>خبر عاجل</strong></p>', False),
+        ("<p><b>قال الرئيس<br>إن المحادثات مستمرة.</b></p>", False),  # a whole block each
+        ('<p>قال <a href="/p">الرئيس</a> إن المحادثات مستمرة.</p>', True),
+        ("<p>قال الرئيس <b>إن المحادثات</b></p>", True),
+        ('<p>قال الرئيس<img src="p.jpg"> إن المحادثات مستمرة.</p>', True),
+        ("<p>قال الرئيس<!-- ref --> إن المحادثات مستمرة.</p>", True),
+    ],
+)
+def test_the_alignment_is_needed_only_for_tags_inside_a_block(page: str, needed: bool) -> None:
+    assert needs_alignment(extract(page)) is needed
+
+
+class _RecordingTranslator:
+    """An Engine that records whether each call asked for the word alignment."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.aligned: list[bool] = []
+
+    def encode(self, text: str) -> EncodedSource:
+        return self.engine.encode(text)
+
+    def encode_target(self, text: str) -> list[str]:
+        return self.engine.encode_target(text)
+
+    def translate_batch(
+        self, sources: Sequence[str | EncodedSource], **options: Any
+    ) -> list[EngineResult]:
+        self.aligned.append(bool(options.get("with_alignment")))
+        return self.engine.translate_batch(sources, **options)
+
+
+@pytest.mark.parametrize(
+    ("page", "aligned"),
+    [
+        ('<p>وصل <a href="/k">كيري</a> إلى موسكو أمس.</p><p>وقال إن المحادثات مفيدة.</p>', True),
+        ('<p><a href="/k">وصل كيري إلى موسكو أمس.</a></p><p>وقال إن المحادثات مفيدة.</p>', False),
+    ],
+)
+def test_a_page_asks_the_model_for_the_alignment_only_where_a_tag_needs_it(
+    test_model_dir: Path, page: str, aligned: bool
+) -> None:
+    translator = _RecordingTranslator(Engine(test_model_dir, EngineOptions(compute_type="float32")))
+    # No glossary and no document terms: nothing else in the pipeline asks for it.
+    options = PipelineOptions(document_terms=False)
+    result = translate_html(
+        Pipeline(model_name="test"),
+        page,
+        translator=translator,
+        matcher=Matcher([]),
+        options=options,
+    )
+
+    assert translator.aligned == [aligned]
+    assert result.translation.count('<a href="/k">') == 1
+    assert result.translation.count("</a>") == 1
+    assert all(pair.alignment == () for pair in result.sentences)
+    for pair in result.sentences:
+        source = page[pair.source_span.start : pair.source_span.end]
+        assert re.sub(r"<[^>]*>", "", source) == pair.source

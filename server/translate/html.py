@@ -1,11 +1,12 @@
 """A request in HTML: the page's text through the ordinary pipeline, the markup kept.
 
 :func:`translate_html` extracts the page's text (:mod:`.markup`), translates it with the
-word alignment on (inline tags are placed by it), rebuilds the page around the English,
-and moves every span of the result from the extracted text to the HTML: source spans
-into the page as sent, target spans into the page returned. ``SentencePair.source`` and
-``target`` stay the sentences' plain text, which is what a reader quotes; the spans say
-where they sit in the markup. Alignment is returned only when the request asked for it.
+word alignment on where an inline tag sits inside a block's text (it places such tags; a
+page whose inline tags all wrap whole blocks needs none), rebuilds the page around the
+English, and moves every span of the result from the extracted text to the HTML: source
+spans into the page as sent, target spans into the page returned. ``SentencePair.source``
+and ``target`` stay the sentences' plain text, which is what a reader quotes; the spans
+say where they sit in the markup. Alignment is returned only when the request asked for it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from tarjama.glossary.matcher import Matcher
 from tarjama.results import SentencePair, Span, WordAlignment
 from tarjama.server.translate.assemble import DocumentTranslation
 from tarjama.server.translate.engine import BatchTranslator
-from tarjama.server.translate.markup import MarkupDocument, extract, rebuild_mapped
+from tarjama.server.translate.markup import (
+    MarkupDocument,
+    extract,
+    needs_alignment,
+    rebuild_mapped,
+)
 from tarjama.server.translate.options import PipelineOptions
 from tarjama.server.translate.pipeline import Pipeline
 from tarjama.server.translate.segment import Sentence
@@ -42,9 +48,19 @@ def translate_html(
     """``document`` and ``sentences``: the page's extraction and its text's segmentation
     when the caller made them already (for its size checks)."""
     document = document or extract(page)
-    aligned = replace(options, include_alignment=True)
+    # The word alignment costs a decode of its own where nothing else asks for it (the
+    # first attention row, see the engine), so it is asked for only where a tag is placed
+    # by it.
+    if needs_alignment(document):
+        options_used = replace(options, include_alignment=True)
+    else:
+        options_used = options
     text = pipeline.translate(
-        document.text, translator=translator, matcher=matcher, options=aligned, sentences=sentences
+        document.text,
+        translator=translator,
+        matcher=matcher,
+        options=options_used,
+        sentences=sentences,
     )
     pairs = [_link(p.source_span, p.target_span) for p in text.sentences]
     links = [_link(a.source, a.target) for p in text.sentences for a in p.alignment]

@@ -45,7 +45,8 @@ position, widened to whole words; never dropped, never empty while a word is lef
 it, always nested as in the source, so the output is balanced whenever the input was.
 Translated text is re-encoded with ``&amp;``, ``&lt;``, ``&gt;``, ``&nbsp;``.
 ``rebuild_mapped`` also returns where each code point of ``translation`` landed in the
-output (:meth:`RebuiltHtml.html_span`).
+output (:meth:`RebuiltHtml.html_span`). ``needs_alignment(document)`` says whether the
+word alignment is read at all: not when every inline element wraps a whole block.
 
 With the text as its own translation and an identity alignment, the output is the input
 with ``dir``/``lang`` flipped, up to collapsed whitespace inside blocks, entities other
@@ -68,7 +69,13 @@ from tarjama.server.translate.markup_parse import (
     MarkupDocument,
     extract,
 )
-from tarjama.server.translate.markup_rebuild import RebuiltHtml, SpanLink, rebuild, rebuild_mapped
+from tarjama.server.translate.markup_rebuild import (
+    RebuiltHtml,
+    SpanLink,
+    needs_alignment,
+    rebuild,
+    rebuild_mapped,
+)
 
 __all__ = [
     "BLOCK_ELEMENTS",
@@ -81,6 +88,7 @@ __all__ = [
     "RebuiltHtml",
     "SpanLink",
     "extract",
+    "needs_alignment",
     "rebuild",
     "rebuild_mapped",
 ]

@@ -12,7 +12,7 @@ did. An element that wrapped words always keeps at least one word while there is
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tarjama.server.translate.markup_parse import HTML_SPACE, InlineElement, MarkupDocument
@@ -95,6 +95,24 @@ def rebuild_mapped(
         out.render(placed, placer.target, 0, len(placer.target), target_start)
         out.raw(block.trail)
     return out.finish()
+
+
+def needs_alignment(document: MarkupDocument) -> bool:
+    """Whether :func:`rebuild` reads the word alignment to place this page's markup: an
+    inline element that starts or ends inside a block's text, or a point (an image, a
+    comment) in one. An element around a whole block takes its sentences' whole
+    translation, so a page whose inline elements are all such needs sentence pairs only."""
+    return any(
+        element.start == element.end or element.start > block.start or element.end < block.end
+        for block in document.blocks
+        for element in _walk(block.elements)
+    )
+
+
+def _walk(elements: Sequence[InlineElement]) -> Iterator[InlineElement]:
+    for element in elements:
+        yield element
+        yield from _walk(element.children)
 
 
 def _relative(links: list[SpanLink], source: int, target: int, target_end: int) -> list[SpanLink]:
