@@ -16,6 +16,7 @@ from tarjama.server.serve.metrics import (
     MetricsError,
     NullMetrics,
     PrometheusMetrics,
+    call_labels,
     create_metrics,
     start_metrics_server,
 )
@@ -57,14 +58,28 @@ def test_requests_are_counted_by_method_and_status(
     metrics.record_request("Translate", "RESOURCE_EXHAUSTED", 0.001)
     metrics.record_request("PutGlossary", "UNAUTHENTICATED", 0.002)
     samples = scrape()
-    requests = "tarjama_requests_total"
-    assert samples[(requests, (("method", "Translate"), ("status", "OK")))] == 2
-    assert samples[(requests, (("method", "Translate"), ("status", "RESOURCE_EXHAUSTED")))] == 1
-    assert samples[(requests, (("method", "PutGlossary"), ("status", "UNAUTHENTICATED")))] == 1
-    latency = "tarjama_request_duration_seconds"
-    assert samples[(f"{latency}_count", (("method", "Translate"),))] == 3
-    assert samples[(f"{latency}_sum", (("method", "Translate"),))] == pytest.approx(0.421)
-    assert samples[(f"{latency}_bucket", (("le", "0.25"), ("method", "Translate")))] == 2
+    handled = "grpc_server_handled_total"
+    assert samples[(handled, call("Translate", grpc_code="OK"))] == 2
+    assert samples[(handled, call("Translate", grpc_code="RESOURCE_EXHAUSTED"))] == 1
+    assert samples[(handled, call("PutGlossary", grpc_code="UNAUTHENTICATED"))] == 1
+    latency = "grpc_server_handling_seconds"
+    assert samples[(f"{latency}_count", call("Translate"))] == 3
+    assert samples[(f"{latency}_sum", call("Translate"))] == pytest.approx(0.421)
+    assert samples[(f"{latency}_bucket", call("Translate", le="0.25"))] == 2
+
+
+def call(method: str, **more: str) -> tuple[tuple[str, str], ...]:
+    """The sorted labels of one Translator method's samples, as a scrape reads them."""
+    labels = {"grpc_type": "unary", "grpc_service": "tarjama.v1.Translator", "grpc_method": method}
+    return tuple(sorted({**labels, **more}.items()))
+
+
+@pytest.mark.parametrize(
+    ("method", "grpc_type"),
+    [("Translate", "unary"), ("TranslateStream", "bidi_stream"), ("GetModelInfo", "unary")],
+)
+def test_call_labels_follow_the_grpc_exporters(method: str, grpc_type: str) -> None:
+    assert call_labels(method) == (grpc_type, "tarjama.v1.Translator", method)
 
 
 def test_batches_from_a_real_batcher_reach_the_histograms(

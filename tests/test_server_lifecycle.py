@@ -261,8 +261,9 @@ def test_metrics_endpoint_counts_requests_batches_and_cache(engine: Engine, home
             exposition = answer.read().decode()
     finally:
         server.stop(None).wait()
-    assert 'tarjama_requests_total{method="Translate",status="OK"} 2.0' in exposition
-    assert 'tarjama_requests_total{method="Translate",status="INVALID_ARGUMENT"} 1.0' in exposition
+    labels = 'grpc_method="Translate",grpc_service="tarjama.v1.Translator",grpc_type="unary"'
+    assert f'grpc_server_handled_total{{grpc_code="OK",{labels}}} 2.0' in exposition
+    assert f'grpc_server_handled_total{{grpc_code="INVALID_ARGUMENT",{labels}}} 1.0' in exposition
     assert re.search(r"^tarjama_batch_sentences_count [1-9]", exposition, re.MULTILINE)
     assert "tarjama_cache_hits_total 1.0" in exposition
     assert "tarjama_queue_sentences 0.0" in exposition

@@ -1,5 +1,10 @@
 """Optional Prometheus metrics: requests, latency, batches, queue depth, cache hit rate.
 
+Calls are counted as ``grpc_server_handled_total`` and timed as
+``grpc_server_handling_seconds``, with the ``grpc_type``, ``grpc_service``,
+``grpc_method`` (and ``grpc_code``) labels of the usual gRPC exporters; what is tarjama's
+own (batches, queue, cache, process) is named ``tarjama_*``.
+
 ``prometheus-client`` is an optional extra (``pip install 'tarjama[metrics]'``), imported
 only when metrics are turned on. The service talks to a :class:`Metrics` recorder either
 way: :class:`PrometheusMetrics` when a metrics port is configured, :class:`NullMetrics`
@@ -19,11 +24,29 @@ from typing import Any, Protocol
 
 from tarjama.server.serve.batcher import BatchRecord
 from tarjama.server.translate.cache import CacheStats
+from tarjama.v1 import translator_pb2
 
 NAMESPACE = "tarjama"
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 BATCH_SENTENCE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 BATCH_TOKEN_BUCKETS = (16, 64, 256, 512, 1024, 2048, 4096, 8192)
+
+
+CALL_LABELS = ("grpc_type", "grpc_service", "grpc_method")
+_SERVICE = translator_pb2.DESCRIPTOR.services_by_name["Translator"]
+_GRPC_TYPES = {
+    (False, False): "unary",
+    (True, False): "client_stream",
+    (False, True): "server_stream",
+    (True, True): "bidi_stream",
+}
+
+
+def call_labels(method: str) -> tuple[str, str, str]:
+    """grpc_type, grpc_service and grpc_method of one of the Translator's methods."""
+    descriptor = _SERVICE.methods_by_name.get(method)
+    streams = (descriptor.client_streaming, descriptor.server_streaming) if descriptor else None
+    return _GRPC_TYPES.get(streams, "unary"), _SERVICE.full_name, method
 
 
 class MetricsError(RuntimeError):
@@ -75,18 +98,18 @@ class PrometheusMetrics:
         prometheus = _prometheus()
         self.registry = prometheus.CollectorRegistry()
         registry = self.registry
-        self._requests = prometheus.Counter(
-            "requests",
-            "RPCs answered, by method and gRPC status code",
-            ("method", "status"),
-            namespace=NAMESPACE,
+        # Named and labelled as go-grpc-prometheus and py-grpc-prometheus name them, so the
+        # usual gRPC dashboards and alerts work unchanged.
+        self._handled = prometheus.Counter(
+            "grpc_server_handled",
+            "RPCs completed on the server, by method and gRPC status code",
+            (*CALL_LABELS, "grpc_code"),
             registry=registry,
         )
-        self._latency = prometheus.Histogram(
-            "request_duration_seconds",
+        self._handling = prometheus.Histogram(
+            "grpc_server_handling_seconds",
             "Time from receiving an RPC to answering it, by method",
-            ("method",),
-            namespace=NAMESPACE,
+            CALL_LABELS,
             buckets=LATENCY_BUCKETS_S,
             registry=registry,
         )
@@ -129,8 +152,9 @@ class PrometheusMetrics:
         prometheus.ProcessCollector(namespace=NAMESPACE, registry=registry)
 
     def record_request(self, method: str, status: str, seconds: float) -> None:
-        self._requests.labels(method=method, status=status).inc()
-        self._latency.labels(method=method).observe(seconds)
+        labels = call_labels(method)
+        self._handled.labels(*labels, status).inc()
+        self._handling.labels(*labels).observe(seconds)
 
     def record_batch(self, record: BatchRecord) -> None:
         self._batch_sentences.observe(record.sentences)
