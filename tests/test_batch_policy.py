@@ -15,7 +15,8 @@ import threading
 import pytest
 
 from tarjama.server.serve.batch_policy import COMPANY_WAIT_SHARE, RETURN_WAIT_SHARE
-from tarjama.server.serve.batch_queue import Batch, BatchQueue, Job, PendingRequest
+from tarjama.server.serve.batch_queue import BatchQueue
+from tarjama.server.serve.batch_requests import Batch, Job, PendingRequest
 from tarjama.server.serve.batcher import BatcherOptions
 from tarjama.server.serve.config import ServerConfig, physical_cores
 from tarjama.server.translate.engine import EncodedSource, EngineResult
@@ -126,26 +127,40 @@ def test_an_empty_queue_waits_for_a_submit_and_a_closed_one_ends(clock: FakeCloc
 # -- bursts ---------------------------------------------------------------------------------
 
 
-def test_a_burst_is_waited_out_while_its_requests_keep_coming(clock: FakeClock) -> None:
+def test_a_lone_request_after_a_long_decode_waits_max_wait(clock: FakeClock) -> None:
     queue = open_queue(clock)
-    run_one_batch(queue, clock, requests=1, seconds=1.0)  # share of a decode: 50 ms
-    for _ in range(5):
+    run_one_batch(queue, clock, requests=1, seconds=1.0)  # a share of it: 50 ms
+    submit(queue)
+    assert waits(queue) == pytest.approx(MAX_WAIT_S)
+
+
+def test_the_pause_a_burst_may_take_grows_with_the_requests_waiting(clock: FakeClock) -> None:
+    queue = open_queue(clock)
+    run_one_batch(queue, clock, requests=1, seconds=1.0)
+    for waiting in range(1, 6):
         submit(queue)
-        assert waits(queue) == pytest.approx(MAX_WAIT_S)  # counted from the newest arrival
+        assert waits(queue) == pytest.approx(waiting * MAX_WAIT_S)  # from the newest arrival
         clock.advance(0.6 * MAX_WAIT_S)
-    clock.advance(0.4 * MAX_WAIT_S)
+    clock.advance(4.4 * MAX_WAIT_S)  # 5 x max_wait since the last arrival: the burst is over
     assert len(take(queue).jobs) == 5
 
 
-def test_a_steady_stream_waits_no_more_than_a_share_of_one_decode(clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    ("requests", "seconds"),
+    [(8, 0.08), (32, 3.2)],  # a fast engine: the share ends it; a slow one: the batch fills
+)
+def test_a_steady_stream_waits_no_more_than_a_share_of_the_batch_decode(
+    clock: FakeClock, requests: int, seconds: float
+) -> None:
     queue = open_queue(clock)
-    run_one_batch(queue, clock, requests=1, seconds=1.0)
+    run_one_batch(queue, clock, requests=requests, seconds=seconds)
     first_arrival = clock.now()
-    while isinstance(queue.poll(), float):
+    while not isinstance(decision := queue.poll(), Batch):
         submit(queue)
         clock.advance(0.5 * MAX_WAIT_S)
     waited = clock.now() - first_arrival
-    assert waited <= COMPANY_WAIT_SHARE * 1.0 + 0.5 * MAX_WAIT_S
+    expected_decode_s = max(seconds, len(decision.jobs) * seconds / requests)
+    assert waited <= COMPANY_WAIT_SHARE * expected_decode_s + 0.5 * MAX_WAIT_S
 
 
 def test_a_full_batch_starts_at_once(clock: FakeClock) -> None:
@@ -245,19 +260,31 @@ def decode_seconds(sentences: int) -> float:
 
 
 def simulate(
-    clients: int, max_batch: int, workers: int, seconds: float, seed: int = 0
+    clients: int,
+    max_batch: int,
+    workers: int,
+    seconds: float,
+    seed: int = 0,
+    *,
+    spacing_s: float = 0.0003,
+    stall_s: float = 0.0,
 ) -> list[int]:
     """Closed-loop one-sentence clients released together, against an engine that takes
     ``decode_seconds``; the size of every batch started within ``seconds``, in order.
-    Arrivals of the first burst and returns after a batch are spread over milliseconds, as
-    gRPC threads are. The engine has translated one sentence before (a warm-up call)."""
+    Arrivals of the first burst (``spacing_s`` apart, with a stall of ``stall_s`` after
+    every sixth, as a busy machine schedules threads late) and returns after a batch are
+    spread over milliseconds, as gRPC threads are. The engine has translated one sentence
+    before (a warm-up call)."""
     rng = random.Random(seed)
     clock = FakeClock()
     queue = open_queue(clock, max_batch_sentences=max_batch, workers=workers)
     run_one_batch(queue, clock, requests=1, seconds=decode_seconds(1))
     end_of_run = clock.now() + seconds
     client_of: dict[PendingRequest, int] = {}
-    arrivals = [(clock.now() + i * 0.0003 + rng.uniform(0, 0.001), i) for i in range(clients)]
+    arrivals = [
+        (clock.now() + i * spacing_s + (i // 6) * stall_s + rng.uniform(0, 0.001), i)
+        for i in range(clients)
+    ]
     heapq.heapify(arrivals)
     running: list[tuple[float, int, Batch]] = []
     sizes: list[int] = []
@@ -293,6 +320,24 @@ def simulate(
 )
 def test_closed_loop_clients_fill_their_batches(clients: int, max_batch: int) -> None:
     sizes = simulate(clients, max_batch, workers=1, seconds=60)
+    assert sum(sizes) / len(sizes) >= 0.9 * min(clients, max_batch), sizes
+
+
+@pytest.mark.parametrize(
+    ("spacing_s", "stall_s"),
+    [
+        (0.0012, 0.0),  # a burst longer than a share of the (one-sentence) warm-up decode
+        (0.0003, 3 * MAX_WAIT_S),  # stalls longer than max_wait_ms inside the burst
+    ],
+)
+@pytest.mark.parametrize(("clients", "max_batch"), [(32, 32), (64, 32), (64, 64)])
+def test_a_slow_first_burst_still_makes_one_batch(
+    clients: int, max_batch: int, spacing_s: float, stall_s: float
+) -> None:
+    sizes = simulate(
+        clients, max_batch, workers=1, seconds=30, spacing_s=spacing_s, stall_s=stall_s
+    )
+    assert sizes[0] == min(clients, max_batch), sizes
     assert sum(sizes) / len(sizes) >= 0.9 * min(clients, max_batch), sizes
 
 

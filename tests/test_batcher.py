@@ -330,6 +330,14 @@ def test_deadline_passing_in_the_queue_drops_the_sentence(
     assert batcher.stats().expired_requests == 1
 
 
+def test_a_far_deadline_is_waited_for_like_none(engine: Engine, sentences: list[str]) -> None:
+    # gRPC reports a call without a deadline as one centuries away: beyond what a lock's
+    # wait may be given.
+    with Batcher(engine) as batcher:
+        far = batcher.for_request(deadline=time.monotonic() + 1e12)
+        assert len(far.translate_batch(sentences[:2], beam_size=1)) == 2
+
+
 def test_deadline_already_past_is_refused_at_once(
     running: Callable[..., Batcher], sentences: list[str]
 ) -> None:
@@ -360,6 +368,49 @@ def test_cancelled_request_leaves_the_queue(
         held.result()
     assert not set(document) & set(gated.translated())
     assert batcher.stats().cancelled_requests == 1
+
+
+def test_a_request_cancelled_while_its_batch_runs_returns_at_once(
+    gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
+) -> None:
+    batcher = running()
+    cancelled = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        doomed = pool.submit(
+            batcher.for_request(is_cancelled=cancelled.is_set).translate_batch, [sentences[0]]
+        )
+        gated.entered.wait(30)  # its batch is being translated, held at the gate
+        cancelled.set()
+        with pytest.raises(CancelledError, match="client cancelled"):
+            doomed.result(timeout=30)
+        gated.gate.set()
+    assert batcher.stats().cancelled_requests == 1
+
+
+def test_waiting_callers_are_checked_by_one_watcher_not_their_own_threads(
+    gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
+) -> None:
+    """A caller's thread sleeps while it waits: a thread per caller waking to poll
+    is_cancelled() cost ~5% of the CPU with 64 callers (bench/RESULTS.md, issue 16)."""
+    batcher = running()
+    checked_on: list[str] = []
+
+    def is_cancelled() -> bool:
+        checked_on.append(threading.current_thread().name)
+        return False
+
+    with ThreadPoolExecutor(3, thread_name_prefix="caller") as pool:
+        waiting = [
+            pool.submit(batcher.for_request(is_cancelled=is_cancelled).translate_batch, [s])
+            for s in sentences[:3]
+        ]
+        gated.entered.wait(30)
+        wait_until(lambda: checked_on.count("tarjama-batcher-watch") >= 9, "three rounds of checks")
+        gated.gate.set()
+        for future in waiting:
+            future.result()
+    by_callers = [name for name in checked_on if name.startswith("caller")]
+    assert len(by_callers) == 3  # once each, when its request was queued
 
 
 def test_engine_failure_reaches_every_request_of_the_batch(

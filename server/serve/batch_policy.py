@@ -17,8 +17,8 @@ from typing import Protocol, TypeVar
 # Callers of the last batch are awaited at most this share of its duration (or
 # max_wait_ms if longer): idle waiting costs at most about this share of throughput.
 RETURN_WAIT_SHARE = 0.1
-# An idle engine waits for company at most this share of a recent decode (and never longer
-# than max_wait_ms between arrivals): a lone caller pays at most that.
+# An idle engine waits for company at most this share of the decode it waits to start (and
+# a lone request no longer than max_wait_ms): a lone caller pays at most that.
 COMPANY_WAIT_SHARE = 0.05
 
 
@@ -52,7 +52,18 @@ class QueueView:
     last_batch_seconds: float  # 0 before the first batch
     last_batch_requests: int
     longest_recent_seconds: float  # the longest of the recent batches; 0: none ran yet
+    seconds_per_sentence: float  # of the recent batch with the most sentences; 0: none
+    waiting_requests: int  # requests with sentences queued
+    next_batch_sentences: int  # what the next batch would hold if it started now
     in_flight: int  # batches being translated by other workers
+
+
+def expected_decode_s(view: QueueView) -> float:
+    """How long the next batch will take, roughly: as long as the longest recent batch, or
+    longer in proportion to its sentences when it holds more than the largest recent one.
+    Before a full batch has run this errs long (a small batch's time per sentence includes
+    a decode's fixed cost), which only lengthens a wait while requests keep arriving."""
+    return max(view.longest_recent_seconds, view.next_batch_sentences * view.seconds_per_sentence)
 
 
 def company_wait_s(view: QueueView, now: float, max_wait_ms: float) -> float:
@@ -60,11 +71,8 @@ def company_wait_s(view: QueueView, now: float, max_wait_ms: float) -> float:
     if max_wait_ms <= 0:
         return 0.0
     max_wait_s = max_wait_ms / 1000
-    # The longest recent batch stands for "one decode": a burst's batch will be about
-    # that long, even when the last call held one sentence.
-    decode_s = view.longest_recent_seconds
+    decode_s = expected_decode_s(view)
     share_s = COMPANY_WAIT_SHARE * decode_s if decode_s > 0 else max_wait_s
-    gap_s = min(max_wait_s, share_s)
     returning_s = max(max_wait_s, RETURN_WAIT_SHARE * view.last_batch_seconds)
     returning_until = view.last_batch_end + returning_s
     if view.last_batch_requests and now < returning_until:
@@ -76,7 +84,12 @@ def company_wait_s(view: QueueView, now: float, max_wait_ms: float) -> float:
         until = -math.inf if back else returning_until
     else:
         # An idle engine and a fresh arrival: others may be on their way (a burst). Wait
-        # while they keep coming, at most a share of one decode in all.
+        # while they keep coming, at most a share of the batch's decode in all. A lone
+        # request waits out one pause of max_wait_ms; with more already waiting, a longer
+        # pause is likelier a stall inside a burst (a thread scheduled late on a busy
+        # machine, the RPC thread pool growing) than its end, so the pause allowed grows
+        # with them, within the same share.
+        gap_s = min(share_s, max_wait_s * max(1, view.waiting_requests))
         until = min(view.last_arrival + gap_s, view.oldest_arrival + max(gap_s, share_s))
     if view.in_flight > 0:  # another worker is busy: let this batch grow a little
         until = max(until, view.oldest_arrival + max_wait_s)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from tarjama.server.serve.batch_policy import (
     Clock,
@@ -22,149 +21,26 @@ from tarjama.server.serve.batch_policy import (
     choose_batch,
     company_wait_s,
 )
-from tarjama.server.translate.engine import EncodedSource, EngineResult
+from tarjama.server.serve.batch_requests import (
+    COUNTERS,
+    Batch,
+    BatcherOptions,
+    BatcherStats,
+    BatcherStoppedError,
+    CancelledError,
+    DeadlineExceededError,
+    GroupKey,
+    Job,
+    PendingRequest,
+    QueueFullError,
+    RequestTooLargeError,
+)
+from tarjama.server.translate.engine import EngineResult
 
 # Retry hint when the queue is full before any batch has finished (no throughput known).
 UNKNOWN_RETRY_AFTER_MS = 1000
 # Batches whose speed the retry hint is estimated from.
 THROUGHPUT_WINDOW = 32
-
-GroupKey = tuple[int, bool]  # (beam size, with alignment): what one CTranslate2 call fixes
-
-
-class BatcherError(Exception):
-    """A request could not be translated by the batcher."""
-
-
-class QueueFullError(BatcherError):
-    """The queue holds ``max_queue_sentences``; retry after ``retry_after_ms``."""
-
-    def __init__(self, message: str, retry_after_ms: int) -> None:
-        super().__init__(message)
-        self.retry_after_ms = retry_after_ms
-
-
-class RequestTooLargeError(BatcherError):
-    """A request has more sentences than the whole queue may hold."""
-
-
-class DeadlineExceededError(BatcherError):
-    """The request's deadline passed before its sentences were translated."""
-
-
-class CancelledError(BatcherError):
-    """The client cancelled the request before its sentences were translated."""
-
-
-class BatcherStoppedError(BatcherError):
-    """The batcher is not running (not started yet, or stopped for shutdown)."""
-
-
-@dataclass(frozen=True)
-class BatcherOptions:
-    """How sentences are grouped into CTranslate2 calls.
-
-    Attributes:
-        max_batch_tokens: source tokens per CTranslate2 call (sum over its sentences); a
-            single longer sentence still goes, alone.
-        max_batch_sentences: sentences per CTranslate2 call.
-        max_wait_ms: the longest pause between arrivals an idle engine waits out for
-            company, and so the longest a lone caller waits (see
-            tarjama.server.serve.batcher); 0 never waits.
-        max_queue_sentences: sentences waiting before new requests get QueueFullError.
-        workers: CTranslate2 calls in flight; match the engine's ``inter_threads``.
-    """
-
-    max_batch_tokens: int = 4096
-    max_batch_sentences: int = 64
-    max_wait_ms: float = 5.0
-    max_queue_sentences: int = 10_000
-    workers: int = 1
-
-    def __post_init__(self) -> None:
-        for name in ("max_batch_tokens", "max_batch_sentences", "max_queue_sentences", "workers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
-        if self.max_wait_ms < 0:
-            raise ValueError(f"max_wait_ms must be 0 or more, not {self.max_wait_ms}")
-
-
-@dataclass(frozen=True)
-class BatcherStats:
-    """Counters since start, for metrics and tests."""
-
-    batches: int
-    sentences_translated: int
-    tokens_translated: int
-    multi_request_batches: int  # batches holding sentences of two or more requests
-    largest_batch_sentences: int
-    largest_batch_requests: int
-    rejected_requests: int  # QueueFullError
-    expired_requests: int
-    cancelled_requests: int
-    queue_depth: int
-    sentences_per_second: float | None  # recent throughput while translating
-
-
-_COUNTERS = tuple(
-    name
-    for name in BatcherStats.__dataclass_fields__
-    if name not in ("queue_depth", "sentences_per_second")
-)
-
-
-class PendingRequest:
-    """One translate_batch call waiting for its sentences; ``done`` is set when it has
-    all its results or an ``error``."""
-
-    def __init__(
-        self, size: int, deadline: float | None, is_cancelled: Callable[[], bool] | None
-    ) -> None:
-        self.results: list[EngineResult | None] = [None] * size
-        self.remaining = size
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-        self.deadline = deadline
-        self.is_cancelled = is_cancelled
-
-    def reason_to_drop(self, now: float) -> BaseException | None:
-        """Why this request no longer wants its sentences translated, if it does not."""
-        if self.deadline is not None and now >= self.deadline:
-            return DeadlineExceededError("the request's deadline passed while it was queued")
-        try:
-            cancelled = self.is_cancelled is not None and self.is_cancelled()
-        except Exception as failure:  # a broken is_cancelled fails its own request only
-            return failure
-        if cancelled:
-            return CancelledError("the client cancelled the request while it was queued")
-        return None
-
-
-@dataclass(eq=False)
-class Job:
-    """One sentence of a request, queued."""
-
-    request: PendingRequest
-    index: int
-    source: EncodedSource
-    prefix: Sequence[str] | None
-    tokens: int
-    arrived: float = field(default=0.0, init=False)  # set by BatchQueue.submit
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Jobs of one group taken together for one CTranslate2 call."""
-
-    key: GroupKey
-    jobs: list[Job]
-
-    @property
-    def tokens(self) -> int:
-        return sum(job.tokens for job in self.jobs)
-
-    def requests(self) -> list[PendingRequest]:
-        return list({job.request: None for job in self.jobs})
 
 
 class _Group:
@@ -182,7 +58,12 @@ class BatchQueue:
     def __init__(self, options: BatcherOptions, clock: Clock | None = None) -> None:
         self.options = options
         self.clock = clock or MonotonicClock()
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # workers wait here for a batch to start
+        self._watch = threading.Condition(lock)  # the cancellation watcher sleeps here
+        # Requests not done whose caller may go away (is_cancelled): one thread checks them
+        # all (watch_cancellations), so a waiting caller's thread never wakes to poll.
+        self._watched: dict[PendingRequest, None] = {}
         self._groups: dict[GroupKey, _Group] = {}
         self._queued = 0
         self._queued_per_request: dict[PendingRequest, int] = {}
@@ -193,7 +74,7 @@ class BatchQueue:
         self._last_arrival = -math.inf
         self._arrivals_since_end = 0  # requests queued since the last batch ended
         self._recent: deque[tuple[int, float]] = deque(maxlen=THROUGHPUT_WINDOW)
-        self._counters = dict.fromkeys(_COUNTERS, 0)
+        self._counters = dict.fromkeys(COUNTERS, 0)
         self.state = "new"  # new → running → stopping (drains, then workers exit)
 
     def open(self) -> None:
@@ -208,6 +89,7 @@ class BatchQueue:
             if self.state in ("new", "running"):
                 self.state = "stopping"
             self._cond.notify_all()
+            self._watch.notify_all()
 
     def depth(self) -> int:
         with self._cond:
@@ -256,6 +138,10 @@ class BatchQueue:
             group.tokens += sum(job.tokens for job in jobs)
             self._queued += len(jobs)
             self._queued_per_request[request] = len(jobs)
+            if request.is_cancelled is not None:
+                self._watched[request] = None
+                if len(self._watched) == 1:
+                    self._watch.notify_all()
             self._cond.notify_all()
 
     def drop_if_waiting(self, request: PendingRequest, reason: BaseException) -> None:
@@ -263,6 +149,22 @@ class BatchQueue:
         with self._cond:
             if not request.done.is_set():
                 self._drop_locked(request, reason)
+
+    def watch_cancellations(self, interval_s: float) -> None:
+        """Drops the requests whose callers went away, checking every ``interval_s`` while
+        any is watched; runs on a thread of its own until the queue stops and none is."""
+        with self._cond:
+            while True:
+                now = self.clock.now()
+                for request in list(self._watched):
+                    reason = None if request.done.is_set() else request.reason_to_drop(now)
+                    if reason is not None:
+                        self._drop_locked(request, reason)
+                    elif request.done.is_set():
+                        del self._watched[request]
+                if not self._watched and self.state != "running":
+                    return
+                self.clock.wait(self._watch, interval_s if self._watched else None)
 
     def next_batch(self) -> Batch | None:
         """Blocks until a batch should start; None once stopping with nothing queued."""
@@ -331,9 +233,19 @@ class BatchQueue:
             last_batch_seconds=self._last_batch_seconds,
             last_batch_requests=self._last_batch_requests,
             longest_recent_seconds=max((seconds for _, seconds in self._recent), default=0.0),
+            seconds_per_sentence=self._seconds_per_sentence_locked(),
+            waiting_requests=len(self._queued_per_request),
+            next_batch_sentences=min(len(group.jobs), options.max_batch_sentences),
             in_flight=self._in_flight,
         )
         return company_wait_s(view, now, options.max_wait_ms)
+
+    def _seconds_per_sentence_locked(self) -> float:
+        """Of the recent batch with the most sentences: the one most like a full batch."""
+        if not self._recent:
+            return 0.0
+        sentences, seconds = max(self._recent, key=lambda batch: batch[0])
+        return seconds / sentences
 
     def _take_locked(self, group: _Group, now: float) -> list[Job]:
         """Removes the next batch from the group (see ``choose_batch``)."""
@@ -361,6 +273,7 @@ class BatchQueue:
     def _drop_locked(self, request: PendingRequest, reason: BaseException) -> None:
         request.error = reason
         request.done.set()
+        self._watched.pop(request, None)
         if isinstance(reason, DeadlineExceededError):
             self._counters["expired_requests"] += 1
         elif isinstance(reason, CancelledError):
