@@ -22,6 +22,8 @@ STDIN = "-"
 DOCUMENT_SUFFIXES = (".txt", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 HTML = "text/html"
+# How a whole HTML document starts; a fragment on standard input needs --mime-type.
+HTML_STARTS = ("<!doctype html", "<html")
 SUFFIXES = {"text": ".en.txt", "json": ".json", "tsv": ".tsv", "html": ".html"}
 JSONL_SUFFIX = ".jsonl"
 MAX_REQUEST_ID = 128
@@ -133,7 +135,10 @@ def read_document(job: Job) -> Document:
     if not text.strip():
         where = "standard input" if job.path is None else job.name
         raise InputError(f"{where} is empty: nothing to translate")
-    html = job.path is not None and job.path.suffix.lower() in HTML_SUFFIXES
+    if job.path is None:  # no extension to go by: a whole page says what it is
+        html = text.lstrip()[:15].lower().startswith(HTML_STARTS)
+    else:
+        html = job.path.suffix.lower() in HTML_SUFFIXES
     return Document(job, text, job.name[-MAX_REQUEST_ID:], mime_type=HTML if html else "")
 
 

@@ -137,8 +137,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--mime-type",
         choices=("text/plain", "text/html"),
-        help="what the inputs are (default: text/html for .html and .htm files, else "
-        "text/plain); a page comes back as a page, its markup kept",
+        help="what the inputs are (default: text/html for .html and .htm files and for "
+        "standard input that starts with <!DOCTYPE html> or <html>, else text/plain); a "
+        "page comes back as a page, its markup kept",
     )
     parser.add_argument(
         "--local",

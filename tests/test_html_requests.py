@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,6 +15,7 @@ import grpc
 import pytest
 
 from tarjama.client import InvalidRequest, Translator
+from tarjama.client.cli_inputs import Job, read_document
 from tarjama.server.serve.app import create_server
 from tarjama.server.serve.config import ServerConfig
 from tests.client_fakes import run_cli
@@ -151,3 +154,29 @@ def test_chromium_renders_the_page_sent_rtl_and_the_page_returned_ltr(
         seen[name] = found.group(1)
 
     assert seen == {"ar": "rtl|ar|2", "en": "ltr|en|2"}  # <b> and <a> kept in the sentence
+
+
+@pytest.mark.parametrize(
+    ("piped", "mime_type"),
+    [
+        (NEWS_PAGE, "text/html"),  # starts with <!DOCTYPE html>
+        ("\n<HTML><body><p>قال بوتين إن المحادثات مفيدة.</p></body></HTML>", "text/html"),
+        ("<p>قال بوتين إن المحادثات مفيدة.</p>", ""),  # a fragment: --mime-type says so
+        ("قال بوتين إن <المحادثات> مفيدة.", ""),
+    ],
+)
+def test_a_whole_page_on_standard_input_is_read_as_html(
+    monkeypatch, piped: str, mime_type: str
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(piped.encode())))
+
+    assert read_document(Job("-", None, None)).mime_type == mime_type
+
+
+def test_a_page_piped_in_comes_back_a_page(address: str, capsys, monkeypatch) -> None:
+    run = run_cli(
+        ["translate", "--quiet", "--server", address], capsys, monkeypatch, stdin=NEWS_PAGE.encode()
+    )
+
+    assert run.exit_code == 0, run.stderr
+    assert tags(run.stdout) == tags(NEWS_PAGE)
