@@ -180,3 +180,30 @@ def test_a_page_piped_in_comes_back_a_page(address: str, capsys, monkeypatch) ->
 
     assert run.exit_code == 0, run.stderr
     assert tags(run.stdout) == tags(NEWS_PAGE)
+
+
+def test_a_page_is_held_to_the_limit_by_its_text_not_its_markup(
+    test_model_dir: Path, tmp_path: Path
+) -> None:
+    limit = 3_000
+    config = ServerConfig(
+        home=tmp_path, host="127.0.0.1", port=0, model=str(test_model_dir), max_characters=limit
+    )
+    script = "<script>" + "var shown = 1;\n" * 400 + "</script>"  # as news pages carry
+    page = NEWS_PAGE.replace("</head>", script + "</head>")
+    assert len(page) > limit
+    long_story = "<p>" + "قال الرئيس إن المحادثات مستمرة. " * 120 + "</p>"
+    server, port = create_server(config)
+    server.start()
+    try:
+        with Translator(f"127.0.0.1:{port}") as client:
+            result = client.translate(page, mime_type="text/html")
+            with pytest.raises(InvalidRequest, match=r"the page's text has \d+ characters, over"):
+                client.translate(long_story, mime_type="text/html")
+            with pytest.raises(InvalidRequest, match=r"^text has \d+ characters, over the limit"):
+                client.translate("قال الرئيس. " * 400)
+    finally:
+        server.stop(None).wait()
+
+    assert tags(result.translation) == tags(page)
+    assert script in result.translation  # kept verbatim

@@ -206,13 +206,18 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         record.request_id = checked_request_id(request.request_id)
         text = request.text
         # The cheap checks first: nothing costs more than reading the request until they pass.
-        self._check_text(text)
+        # A page's limit is on its text, what is translated; its markup (scripts, styles)
+        # is bounded by the message size alone.
+        if request.mime_type != HTML:
+            self._check_text(text)
         options = pipeline_options(
             request.options, self._config.max_beam_size, self._config.beam_size
         )
         names = self._glossary_names(request)
         terms = self._inline_terms(request.terms)
         markup = self._markup(request)
+        if markup is not None:
+            self._check_text(markup.text, "the page's text")
         sentences = backend.pipeline.segment(markup.text if markup else text)
         self._check_sentences(len(sentences))
         try:
@@ -320,11 +325,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
             )
         return names
 
-    def _check_text(self, text: str) -> None:
+    def _check_text(self, text: str, what: str = "text") -> None:
         limit = self._config.max_characters
         if len(text) > limit:
             raise invalid_argument(
-                f"text has {len(text)} characters, over the limit of {limit}: split the "
+                f"{what} has {len(text)} characters, over the limit of {limit}: split the "
                 "document into several requests",
                 "text",
             )
