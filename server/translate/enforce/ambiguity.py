@@ -17,12 +17,20 @@ and holds for every term:
 
 Marks refine it: ``skip_when`` patterns («صلاة *»), ``apply_when`` patterns (the only
 contexts where the term is the name: «قرب *» for تدمر), and ``guard`` terms, which keep
-shorter terms off their words and place nothing. The model's own reading of the span (the
-plain translation says "Syrian" or "the base") is the enforcer's, in :mod:`.rounds`.
+shorter terms off their words and place nothing.
+
+Last, the model's own reading of the span in the plain translation (:func:`model_reading`,
+asked by the enforcer once it has that translation): where the model wrote an ordinary
+word for it («بحماس» → "eagerly", «تدمر» → "destroys") or the adjective («سورية» →
+"Syrian"), and not the rendering, the hit is skipped. Only for a *doubtful* term
+(:func:`doubtful`: marked ``ambiguous``, given context rules, or a nisba form that can be
+the adjective): a weak model writes lower-case words for names it does not know, and an
+unmarked name is not dropped on that.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +43,8 @@ from tarjama.server.translate.enforce.draft import HitPlan
 
 _TANWEEN = frozenset("\u064b\u064c\u064d")
 _ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f]+")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_ADJECTIVE_ENDINGS = ("n", "i", "ese", "ish")
 # Particles and prepositions: the word after them is not an adjective agreeing with them.
 _PARTICLES = frozenset(
     normalize_text(word)
@@ -90,6 +100,41 @@ def skip_reason(sentence: str, match: Match) -> str | None:
     if term.apply_when and not any(_pattern(p).search(context) for p in term.apply_when):
         return "no apply_when context: " + ", ".join(repr(p) for p in term.apply_when)
     return None
+
+
+def doubtful(sentence: str, match: Match) -> bool:
+    """The term's words may be an ordinary word here, so the model's reading decides too:
+    the term is marked ``ambiguous`` or has context rules, or its word is a nisba form
+    (ـية) that can be the adjective («مصادر سورية», Syrian sources)."""
+    term = match.term
+    if term.ambiguous or term.skip_when or term.apply_when:
+        return True
+    return _is_indefinite_nisba(sentence[match.term_start : match.term_end])
+
+
+def model_reading(words: str, rendering: str, arabic_words: int) -> str | None:
+    """Why ``words``, the plain translation's words for a doubtful term of
+    ``arabic_words`` words, show the model read it as something other than the name
+    ``rendering``; None when they don't. An ordinary word translates to a word or two
+    ("eagerly", "sunset prayer"); a longer run is a sentence the model made up around a
+    word it did not know ("bombers took off from bases"), which says nothing either way."""
+    found = _LATIN_WORD.findall(words)
+    if not found or words.strip() == rendering or len(found) > arabic_words + 1:
+        return None
+    if all(word.islower() for word in found):
+        return f'the model reads it as an ordinary word, "{words.strip()}", not a name'
+    if len(found) == 1 and _is_adjective_of(found[0], rendering.split()[-1]):
+        return f'the model reads it as the adjective "{found[0]}", not the name'
+    return None
+
+
+def _is_adjective_of(word: str, name: str) -> bool:
+    """ "Syrian" for "Syria", "Iraqi" for "Iraq", "Lebanese" for "Lebanon"."""
+    word, name = word.lower(), name.lower()
+    if word == name or not word.endswith(_ADJECTIVE_ENDINGS):
+        return False
+    stem = name[: max(3, len(name) - 2)]
+    return word.startswith(stem) and len(word) > len(stem)
 
 
 def _words(text: str) -> list[str]:
@@ -161,4 +206,8 @@ def plan_hits(
         )
         for skip in skipped
     )
-    return tuple(HitPlan.from_match(match, 0) for match in applied), reported
+    plans = tuple(
+        dataclasses.replace(HitPlan.from_match(match, 0), ambiguous=doubtful(sentence, match))
+        for match in applied
+    )
+    return plans, reported

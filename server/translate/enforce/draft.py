@@ -9,7 +9,7 @@ every reported span point into the original sentence and the final translation.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from tarjama.glossary.clitics import describe_proclitic
@@ -49,7 +49,7 @@ class HitPlan:
     conjunction: str
     preposition: str
     article: str = "none"  # the term's article rule: "the", "none" or "model"
-    ambiguous: bool = False  # the term is also an ordinary word (Term.ambiguous)
+    ambiguous: bool = False  # its words may be an ordinary word here (ambiguity.doubtful)
 
     @classmethod
     def from_match(cls, match: Match, offset: int) -> HitPlan:
@@ -96,12 +96,18 @@ class InjectedSource:
     regions: tuple[_Region, ...]
 
     @classmethod
-    def build(cls, sentence: str, hits: Sequence[HitPlan]) -> InjectedSource:
+    def build(
+        cls, sentence: str, hits: Sequence[HitPlan], keep_arabic: Collection[int] = ()
+    ) -> InjectedSource:
+        """``keep_arabic``: hits not applied, whose Arabic is sent as it is."""
         parts: list[str] = []
         spans: list[tuple[int, int]] = []
         regions: list[_Region] = []
         length = copied = 0
         for index, hit in enumerate(hits):
+            if index in keep_arabic:
+                spans.append((length + hit.start - copied, length + hit.end - copied))
+                continue
             parts.append(sentence[copied : hit.start])
             length += hit.start - copied
             if hit.particle:

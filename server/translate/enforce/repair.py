@@ -3,14 +3,13 @@
 After the model calls, a rendering still unplaced is spliced in where it belongs; then
 what enforcement (or the model, copying an injected name) left wrong around the
 renderings is repaired: extra copies, a word doubled across a rendering's edge ("the the
-Kremlin"), a rendering glued to a neighbouring word, coordinated names stacked without
-their "and", the article, the capital at the sentence start. Every function edits a
+Kremlin"), a rendering glued to a neighbouring word, the article, the capital at the
+sentence start (renderings stacked together: :mod:`.stacking`). Every function edits a
 :class:`Draft`, whose spans stay exact.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -18,7 +17,6 @@ from collections.abc import Sequence
 from tarjama.server.translate.enforce import english
 from tarjama.server.translate.enforce.draft import (
     CLOSING,
-    CONJUNCTION_WORDS,
     WORD,
     Draft,
     HitPlan,
@@ -142,17 +140,6 @@ def _delete_word(draft: Draft, start: int, end: int) -> None:
     elif start > 0 and text[start - 1] == " ":
         start -= 1
     draft.replace(start, end, "")
-
-
-def join_stacked(draft: Draft, hits: Sequence[HitPlan]) -> None:
-    """ "Putin Assad" for «بوتين والأسد»: two renderings with nothing between them, the
-    second attached to و/ف in the Arabic, get the conjunction back."""
-    order = sorted(draft.placed, key=lambda h: draft.placed[h][0], reverse=True)
-    for second, first in itertools.pairwise(order):
-        end, start = draft.placed[first][1], draft.placed[second][0]
-        if hits[second].conjunction and english.stacked(draft.text, end, start):
-            word = CONJUNCTION_WORDS[hits[second].conjunction][0]
-            draft.replace(end, start, f" {word} ")
 
 
 def fix_articles(draft: Draft, hits: Sequence[HitPlan], model_articles: dict[int, bool]) -> None:
