@@ -2,6 +2,13 @@
 
 A glossary argument is a file path or the name of a bundled glossary (`news` is the
 packaged glossary/news.yaml); a path wins when both exist.
+
+`match` shows what translation will do with each hit: the text is cut into sentences and
+each sentence's hits decided as the translation pipeline does it (one decision function,
+``tarjama.server.translate.enforce.ambiguity.decide``): enforce, skip (with the reason) or
+guard. A hit marked ``enforce?`` is a doubtful term that translation still skips where the
+model's plain translation reads it as an ordinary word or the adjective; only translating
+shows that.
 """
 
 from __future__ import annotations
@@ -16,13 +23,15 @@ from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError
 from tarjama.glossary import (
     Glossary,
     GlossaryError,
-    Match,
     Matcher,
     Problem,
     bundled_glossary_names,
     bundled_glossary_path,
     load_glossary,
 )
+from tarjama.server.translate.enforce.ambiguity import ENFORCE, GUARD, SKIP, Decision
+
+ACTIONS = (ENFORCE, SKIP, GUARD)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="TEXT",
         help="a text file, literal Arabic text, or - for standard input (the default)",
     )
-    match.add_argument("--json", action="store_true", help="print the hits as JSON")
+    match.add_argument(
+        "--json", action="store_true", help="print the hits and their decisions as JSON"
+    )
     match.set_defaults(func=run_match)
 
     from tarjama.client.cli_glossary_remote import register_remote  # list/show/push/delete
@@ -103,8 +114,10 @@ def run_match(args: argparse.Namespace) -> int:
         _print_problems(problems)
         return EXIT_FAILURE
     text = _read_text(args.text)
-    matches = Matcher(glossaries).find(text)
-    hits = [Hit.from_match(text, match) for match in matches]
+    hits = [
+        Hit.from_decision(text, offset, decision)
+        for offset, decision in _decisions(text, Matcher(glossaries))
+    ]
     if args.json:
         document = {"hits": [hit.__dict__ for hit in hits]}
         print(json.dumps(document, ensure_ascii=False, indent=2))
@@ -113,9 +126,28 @@ def run_match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _decisions(text: str, matcher: Matcher) -> list[tuple[int, Decision]]:
+    """Each hit's decision and its sentence's offset in ``text``: sentences cut with the
+    whole text's hits kept whole, then matched and decided one by one, as the translation
+    pipeline does."""
+    from tarjama.server.translate.enforce.ambiguity import decide
+    from tarjama.server.translate.segment import segment
+
+    whole = [(match.start, match.end) for match in matcher.find(text)]
+    decisions = []
+    for sentence in segment(text, keep=whole):
+        source = text[sentence.start : sentence.end]
+        if sentence.has_arabic:
+            decisions += [(sentence.start, decide(source, m)) for m in matcher.find(source)]
+    return decisions
+
+
 @dataclass(frozen=True)
 class Hit:
-    """One term occurrence as `glossary match` prints it (also its JSON keys)."""
+    """One term occurrence as `glossary match` prints it (also its JSON keys). ``action``:
+    what translation does with it, "enforce", "skip" or "guard"; ``reason``: why it is
+    skipped or a guard; ``model_may_skip``: enforced unless the model's plain translation
+    reads the words as an ordinary word or the adjective."""
 
     source_term: str
     target_term: str
@@ -127,21 +159,33 @@ class Hit:
     proclitic: str
     term_start: int
     term_end: int
+    action: str
+    reason: str | None
+    model_may_skip: bool
 
     @classmethod
-    def from_match(cls, text: str, match: Match) -> Hit:
+    def from_decision(cls, text: str, offset: int, decision: Decision) -> Hit:
+        """The hit of ``decision``, made in the sentence starting at ``offset``."""
+        match = decision.match
         return cls(
             source_term=match.source_form,
             target_term=match.target,
-            text=text[match.start : match.end],
-            start=match.start,
-            end=match.end,
+            text=text[offset + match.start : offset + match.end],
+            start=offset + match.start,
+            end=offset + match.end,
             glossary=match.glossary,
             kind=match.term.kind,
             proclitic=match.proclitic,
-            term_start=match.term_start,
-            term_end=match.term_end,
+            term_start=offset + match.term_start,
+            term_end=offset + match.term_end,
+            action=decision.action,
+            reason=decision.reason,
+            model_may_skip=decision.doubtful,
         )
+
+    @property
+    def shown_action(self) -> str:
+        return self.action + ("?" if self.model_may_skip else "")
 
 
 def _load(argument: str) -> Glossary:
@@ -206,13 +250,29 @@ def _print_table(hits: list[Hit]) -> None:
         print("no glossary terms found")
         return
     rows = [
-        (f"{hit.start}-{hit.end}", hit.target_term, hit.glossary or "(inline)", hit.kind, hit.text)
+        (
+            f"{hit.start}-{hit.end}",
+            hit.target_term,
+            hit.glossary or "(inline)",
+            hit.kind,
+            hit.shown_action,
+            hit.text,
+        )
         for hit in hits
     ]
-    header = ("SPAN", "TARGET", "GLOSSARY", "KIND", "ARABIC")
+    header = ("SPAN", "TARGET", "GLOSSARY", "KIND", "ACTION", "ARABIC")
     # Arabic goes last: right-to-left text would otherwise shuffle the columns after it.
-    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(5)]
     for row in [header, *rows]:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[4]]))
-    print(f"{len(hits)} hits")
+        print("  ".join([*cells, row[5]]))
+    counts = {action: sum(1 for hit in hits if hit.action == action) for action in ACTIONS}
+    print(f"{len(hits)} hits: " + ", ".join(f"{n} {action}" for action, n in counts.items()))
+    for hit in hits:
+        if hit.reason is not None:
+            print(f"{hit.start}-{hit.end} {hit.action}: {hit.reason}")
+    if any(hit.model_may_skip for hit in hits):
+        print(
+            "enforce?: skipped where the model's translation reads it as an ordinary word "
+            "or the adjective (only translating shows it)"
+        )

@@ -12,6 +12,7 @@ import pytest
 
 import tarjama.glossary.bundled as bundled
 from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from tarjama.glossary import load_glossary
 
 GLOSSARIES = Path(__file__).parent / "data" / "glossaries"
 NEWS_SMALL = str(GLOSSARIES / "news_small.yaml")
@@ -130,10 +131,10 @@ def test_earlier_glossary_wins(capsys: pytest.CaptureFixture[str]) -> None:
 def test_match_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["glossary", "match", "-g", NEWS_SMALL, TEXT]) == EXIT_OK
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["SPAN", "TARGET", "GLOSSARY", "KIND", "ARABIC"]
+    assert lines[0].split() == ["SPAN", "TARGET", "GLOSSARY", "KIND", "ACTION", "ARABIC"]
     assert lines[1].split("  ")[0] == f"{TEXT.index('جون')}-{TEXT.index('جون') + 8}"
-    assert "John Kerry" in lines[1] and lines[1].endswith("جون كيري")
-    assert lines[-1] == "4 hits"
+    assert "John Kerry" in lines[1] and "enforce" in lines[1] and lines[1].endswith("جون كيري")
+    assert lines[-1] == "4 hits: 4 enforce, 0 skip, 0 guard"
 
 
 def test_match_table_says_when_nothing_is_found(capsys: pytest.CaptureFixture[str]) -> None:
@@ -190,3 +191,65 @@ def test_match_rejects_a_text_file_that_is_not_utf8(
     path.write_bytes("قال بوتين".encode("cp1256"))
     assert main(["glossary", "match", "-g", NEWS_SMALL, str(path)]) == EXIT_FAILURE
     assert "is not valid UTF-8 (byte 0): convert it to UTF-8 first" in capsys.readouterr().err
+
+
+# -- what translation will enforce or skip ---------------------------------------------------
+
+DECIDED = (
+    "تلقى النظام دعماً روسياً. أدى المصلون صلاة المغرب في دمشق. "
+    "اخترقت طائرة الأجواء السورية قرب تدمر. قال مسؤول في حماس إن الحركة سترد."
+)
+
+
+def test_match_shows_each_hits_decision_with_its_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hits = run_json(capsys, "-g", "news", DECIDED)["hits"]
+    decided = {hit["text"]: (hit["action"], hit["reason"], hit["model_may_skip"]) for hit in hits}
+    assert decided["روسياً"][:2] == (
+        "skip",
+        "tanween: an adverb or an indefinite adjective, not a name",
+    )
+    assert decided["المغرب"][:2] == ("skip", "context rule 'صلاة *'")
+    assert decided["السورية"][0] == "guard"
+    assert decided["تدمر"] == ("enforce", None, True)  # marked: the model's reading counts
+    assert decided["دمشق"] == ("enforce", None, False)
+    assert main(["glossary", "match", "-g", "news", DECIDED]) == EXIT_OK
+    out = capsys.readouterr().out.splitlines()
+    start = DECIDED.index("المغرب")
+    assert f"{start}-{start + 6} skip: context rule 'صلاة *'" in out
+    assert any(line.startswith("enforce?: ") for line in out)
+
+
+@pytest.mark.parametrize("text", [DECIDED, TEXT, "وتدمر الطائرات مصادر سورية.\nجون\nكيري"])
+def test_match_decides_as_translation_does(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    from tarjama.glossary import Matcher
+    from tarjama.server.translate.pipeline import Pipeline, PipelineOptions
+    from tests.test_enforcement import ScriptedTranslator, words
+
+    hits = run_json(capsys, "-g", "news", text)["hits"]
+    translator = ScriptedTranslator(lambda source, prefix: words("some words ."))
+    document = Pipeline(model_name="scripted").translate(
+        text,
+        translator=translator,
+        matcher=Matcher([("news", load_glossary(bundled.bundled_glossary_path("news")))]),
+        options=PipelineOptions(term_spans_exclude_clitics=False),
+    )
+
+    applied = {
+        (hit.source_span.start, hit.source_span.end, hit.target_term)
+        for pair in document.sentences
+        for hit in pair.term_hits
+    }
+    skipped = {
+        (skip.source_span.start, skip.source_span.end, skip.target_term)
+        for pair in document.sentences
+        for skip in pair.skipped_terms
+    }
+    by_action = {
+        action: {(h["start"], h["end"], h["target_term"]) for h in hits if h["action"] == action}
+        for action in ("enforce", "skip", "guard")
+    }
+    assert by_action["enforce"] == applied
+    assert by_action["skip"] == skipped
+    assert not by_action["guard"] & (applied | skipped)

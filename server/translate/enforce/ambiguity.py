@@ -57,27 +57,32 @@ _PARTICLES = frozenset(
 )  # fmt: skip
 
 
+ENFORCE = "enforce"
+SKIP = "skip"
+GUARD = "guard"
+
+
 @dataclass(frozen=True)
-class Skipped:
-    """A hit that is not applied: the words read as something other than the name."""
+class Decision:
+    """What translation does with one match in its sentence: ``enforce`` it, ``skip`` it
+    (``reason`` says why), or nothing, for a ``guard`` (it only keeps shorter terms off its
+    words). ``doubtful``: an enforced hit that the model's reading of the plain
+    translation may still skip (:func:`doubtful`, :func:`model_reading`)."""
 
     match: Match
-    reason: str
+    action: str
+    reason: str | None = None
+    doubtful: bool = False
 
 
-def split_hits(sentence: str, matches: Sequence[Match]) -> tuple[list[Match], list[Skipped]]:
-    """The matches to enforce and those skipped (with the reason); guards are neither."""
-    applied: list[Match] = []
-    skipped: list[Skipped] = []
-    for match in matches:
-        if match.term.guard:
-            continue
-        reason = skip_reason(sentence, match)
-        if reason is None:
-            applied.append(match)
-        else:
-            skipped.append(Skipped(match, reason))
-    return applied, skipped
+def decide(sentence: str, match: Match) -> Decision:
+    """The one decision, for translation and for ``tarjama glossary match`` alike."""
+    if match.term.guard:
+        return Decision(match, GUARD, "a guard: keeps shorter terms off these words")
+    reason = skip_reason(sentence, match)
+    if reason is not None:
+        return Decision(match, SKIP, reason)
+    return Decision(match, ENFORCE, doubtful=doubtful(sentence, match))
 
 
 def skip_reason(sentence: str, match: Match) -> str | None:
@@ -192,22 +197,22 @@ def plan_hits(
     sentence: str, matches: Sequence[Match], exclude_clitics: bool
 ) -> tuple[tuple[HitPlan, ...], tuple[SkippedTerm, ...]]:
     """The hits to enforce in ``sentence`` and the skipped terms to report (spans relative
-    to the sentence; without the proclitics when ``exclude_clitics``)."""
-    applied, skipped = split_hits(sentence, matches)
+    to the sentence; without the proclitics when ``exclude_clitics``); guards are neither."""
+    decisions = [decide(sentence, match) for match in matches]
     reported = tuple(
         SkippedTerm(
-            glossary=skip.match.glossary,
-            source_term=skip.match.source_form,
-            target_term=skip.match.target,
-            source_span=Span(
-                skip.match.term_start if exclude_clitics else skip.match.start, skip.match.end
-            ),
-            reason=skip.reason,
+            glossary=d.match.glossary,
+            source_term=d.match.source_form,
+            target_term=d.match.target,
+            source_span=Span(d.match.term_start if exclude_clitics else d.match.start, d.match.end),
+            reason=d.reason or "",
         )
-        for skip in skipped
+        for d in decisions
+        if d.action == SKIP
     )
     plans = tuple(
-        dataclasses.replace(HitPlan.from_match(match, 0), ambiguous=doubtful(sentence, match))
-        for match in applied
+        dataclasses.replace(HitPlan.from_match(d.match, 0), ambiguous=d.doubtful)
+        for d in decisions
+        if d.action == ENFORCE
     )
     return plans, reported
