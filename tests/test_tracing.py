@@ -112,7 +112,7 @@ def test_a_failed_call_is_a_span_with_its_status(
     finally:
         server.stop(None).wait()
     calls = named(exporter.get_finished_spans(), TRANSLATE)
-    codes = [call.attributes["rpc.grpc.status_code"] for call in calls]
+    codes = [dict(call.attributes or {})["rpc.grpc.status_code"] for call in calls]
     assert codes == [grpc.StatusCode.INVALID_ARGUMENT.value[0], grpc.StatusCode.NOT_FOUND.value[0]]
     # A client's mistake is not the server's error (OpenTelemetry's gRPC conventions).
     assert all(call.status.status_code == StatusCode.UNSET for call in calls)
@@ -147,7 +147,7 @@ def test_a_server_failure_is_an_error_span(
     finally:
         server.stop(None).wait()
     [call] = named(exporter.get_finished_spans(), TRANSLATE)
-    assert call.attributes["rpc.grpc.status_code"] == grpc.StatusCode.INTERNAL.value[0]
+    assert dict(call.attributes or {})["rpc.grpc.status_code"] == grpc.StatusCode.INTERNAL.value[0]
     assert call.status.status_code == StatusCode.ERROR
 
 
@@ -237,3 +237,25 @@ print(len(segment("جملة أولى. جملة ثانية.")), Matcher([]).find(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2", "[]"]
+
+
+def test_a_global_tracer_provider_gets_the_stages() -> None:
+    program = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tarjama.server.translate.segment import segment
+segment("قبل أن يُضبط أي شيء.")  # no provider yet: no span
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)  # a program's own, as opentelemetry-instrument sets
+segment("جملة أولى. جملة ثانية.")
+print([(s.name, s.attributes["tarjama.sentences"]) for s in exporter.get_finished_spans()])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[('tarjama.segment', 2)]"

@@ -34,7 +34,7 @@ BATCH_TOKEN_BUCKETS = (16, 64, 256, 512, 1024, 2048, 4096, 8192)
 
 CALL_LABELS = ("grpc_type", "grpc_service", "grpc_method")
 _SERVICE = translator_pb2.DESCRIPTOR.services_by_name["Translator"]
-_GRPC_TYPES = {
+_GRPC_TYPES: dict[tuple[bool, ...], str] = {
     (False, False): "unary",
     (True, False): "client_stream",
     (False, True): "server_stream",
@@ -45,7 +45,7 @@ _GRPC_TYPES = {
 def call_labels(method: str) -> tuple[str, str, str]:
     """grpc_type, grpc_service and grpc_method of one of the Translator's methods."""
     descriptor = _SERVICE.methods_by_name.get(method)
-    streams = (descriptor.client_streaming, descriptor.server_streaming) if descriptor else None
+    streams = (descriptor.client_streaming, descriptor.server_streaming) if descriptor else ()
     return _GRPC_TYPES.get(streams, "unary"), _SERVICE.full_name, method
 
 
