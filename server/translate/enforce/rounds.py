@@ -20,9 +20,9 @@ Of the two drafts, the one that places more renderings with fewer defects around
 words, the article each term's rule asks for, a capital at the sentence start), and
 :mod:`.stacking` keeps spliced names in the Arabic's order and joins them as the Arabic
 does ("the Islamic State and the Nusra Front in Syria"); one that would still stand glued
-to another is withheld and reported as skipped. On the trained test model that took the
-stacked renderings from 7 to 1 (the model's own inline copy) in 93 sentences and withheld
-3 of 212 expected renderings (bench/RESULTS.md).
+to another is withheld and reported as skipped. On the trained test model (93 sentences,
+bench/RESULTS.md) that took the stacked renderings from 9 to 1 (the model's own inline
+copy), withholding 3 of 212 expected renderings; joining alone, without withholding, to 4.
 
 With ``can_skip``, the plain decode also gives the model's reading of each doubtful term
 (:func:`.ambiguity.model_reading`): "eagerly" for «بحماس» skips Hamas there.
