@@ -50,7 +50,9 @@ def spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
 
 
 def config(home: Path, **settings: Any) -> ServerConfig:
-    return ServerConfig(home=home, host="127.0.0.1", port=0, beam_size=1, **settings)
+    return ServerConfig(
+        **{"home": home, "host": "127.0.0.1", "port": 0, "beam_size": 1, **settings}
+    )
 
 
 def named(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
@@ -160,6 +162,21 @@ def test_stage_spans_go_back_to_the_global_tracer_when_the_server_stops(
     with tracing.stage("after the server"):
         pass
     assert not named(exporter.get_finished_spans(), "after the server")
+
+
+def test_a_server_that_fails_to_start_leaves_the_stages_alone(
+    engine: Engine, tmp_path: Path, spans: tuple[TracerProvider, InMemorySpanExporter]
+) -> None:
+    provider, exporter = spans
+    server, port = create_server(config(tmp_path), engine)
+    try:
+        with pytest.raises(StartupError, match="cannot listen"):
+            create_server(config(tmp_path, port=port), engine, tracer_provider=provider)
+    finally:
+        server.stop(None).wait()
+    with tracing.stage("after the failed start"):
+        pass
+    assert not exporter.get_finished_spans()
 
 
 def test_tracing_is_off_by_default(engine: Engine, tmp_path: Path) -> None:

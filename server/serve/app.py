@@ -172,6 +172,8 @@ class TarjamaServer:
         except RuntimeError:
             port = 0
         if not port:
+            if self.tracing is not None:
+                self.tracing.close()
             raise StartupError(
                 f"cannot listen on {address}: the port is taken or the address is not this "
                 "machine's; choose another --port or --host"

@@ -52,7 +52,12 @@ class ServerTracing:
     provider: Any
     owned: bool  # built from otel_exporter here: flushed and shut down by close()
 
-    def interceptor(self) -> Any:
+    def interceptors(self) -> list[grpc.ServerInterceptor]:
+        """The instrumentation's interceptor, then one that tells it the status a call
+        ends with through ``abort_with_status``, which it does not see."""
+        return [self._call_spans(), _AbortStatusInterceptor()]
+
+    def _call_spans(self) -> Any:
         """The server interceptor of ``opentelemetry-instrumentation-grpc``."""
         instrumentation = _require(
             "opentelemetry.instrumentation.grpc", "opentelemetry-instrumentation-grpc"
@@ -65,11 +70,6 @@ class ServerTracing:
             else None
         )
         return instrumentation.server_interceptor(tracer_provider=self.provider, filter_=keep)
-
-    def interceptors(self) -> list[grpc.ServerInterceptor]:
-        """The instrumentation's interceptor, then one that tells it the status a call
-        ends with through ``abort_with_status``, which it does not see."""
-        return [self.interceptor(), _AbortStatusInterceptor()]
 
     def close(self) -> None:
         """Stops sending stage spans here; exports what is left if the provider is ours."""
