@@ -16,7 +16,7 @@ import pytest
 
 from tarjama.server.serve.batch_policy import COMPANY_WAIT_SHARE, RETURN_WAIT_SHARE
 from tarjama.server.serve.batch_queue import BatchQueue
-from tarjama.server.serve.batch_requests import Batch, Job, PendingRequest
+from tarjama.server.serve.batch_requests import Batch, CancelledError, Job, PendingRequest
 from tarjama.server.serve.batcher import BatcherOptions
 from tarjama.server.serve.config import ServerConfig, physical_cores
 from tarjama.server.translate.engine import EncodedSource, EngineResult
@@ -236,6 +236,46 @@ def test_a_busy_worker_lets_the_next_batch_grow(clock: FakeClock) -> None:
     assert waits(queue) == pytest.approx(0.5 * MAX_WAIT_S)  # max_wait after the oldest
     clock.advance(0.5 * MAX_WAIT_S)
     assert len(take(queue).jobs) == 2
+
+
+# -- callers that go away ---------------------------------------------------------------------
+
+
+class WatchedClock(FakeClock):
+    """Notes each pause of the cancellation watcher and runs ``during_pause`` in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float | None] = []
+        self.during_pause = lambda: None
+
+    def wait(self, condition: threading.Condition, timeout: float | None) -> None:
+        self.pauses.append(timeout)
+        self.during_pause()
+
+
+@pytest.mark.parametrize(("waiting", "pause"), [(3, 0.05), (40, 0.2)])
+def test_one_watcher_drops_cancelled_requests_at_a_bounded_pace(waiting: int, pause: float) -> None:
+    clock = WatchedClock()
+    queue = BatchQueue(BatcherOptions(max_wait_ms=MAX_WAIT_MS), clock)
+    queue.open()
+    requests = [PendingRequest(1, None, lambda: False) for _ in range(waiting)]
+    client_left = threading.Event()
+    gone = PendingRequest(1, None, client_left.is_set)
+    for request in [*requests, gone]:
+        queue.submit(request, [Job(request, 0, EncodedSource("", ()), None, 10)], (4, False))
+    client_left.set()
+
+    def finish_all_and_stop() -> None:
+        for request in requests:
+            request.done.set()
+        queue.close()
+
+    clock.during_pause = finish_all_and_stop
+    queue.watch_cancellations(0.05, checks_per_s=200)  # returns once stopped, none waiting
+    assert isinstance(gone.error, CancelledError)
+    assert queue.depth() == waiting  # the gone request's sentence left the queue
+    assert clock.pauses == [pytest.approx(pause)]  # 0.05 s, or 200 checks a second
 
 
 # -- what a batch holds ---------------------------------------------------------------------

@@ -150,9 +150,10 @@ class BatchQueue:
             if not request.done.is_set():
                 self._drop_locked(request, reason)
 
-    def watch_cancellations(self, interval_s: float) -> None:
-        """Drops the requests whose callers went away, checking every ``interval_s`` while
-        any is watched; runs on a thread of its own until the queue stops and none is."""
+    def watch_cancellations(self, interval_s: float, checks_per_s: float) -> None:
+        """Drops the requests whose callers went away, checking each every ``interval_s``
+        while any is watched, or less often when more than ``checks_per_s`` checks a second
+        would be needed; runs on a thread of its own until the queue stops and none is."""
         with self._cond:
             while True:
                 now = self.clock.now()
@@ -164,7 +165,8 @@ class BatchQueue:
                         del self._watched[request]
                 if not self._watched and self.state != "running":
                     return
-                self.clock.wait(self._watch, interval_s if self._watched else None)
+                pause_s = max(interval_s, len(self._watched) / checks_per_s)
+                self.clock.wait(self._watch, pause_s if self._watched else None)
 
     def next_batch(self) -> Batch | None:
         """Blocks until a batch should start; None once stopping with nothing queued."""
