@@ -59,11 +59,13 @@ def named(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
     return [span for span in finished if span.name == name]
 
 
+@pytest.mark.parametrize("client", ["sync", "aio"])
 def test_the_client_span_is_the_parent_of_the_server_span_and_its_stages(
-    random_model_dir: Path, tmp_path: Path
+    random_model_dir: Path, tmp_path: Path, client: str
 ) -> None:
+    program = ["-m", "tests.trace_propagation", str(random_model_dir), str(tmp_path), client]
     result = subprocess.run(
-        [sys.executable, "-m", "tests.trace_propagation", str(random_model_dir), str(tmp_path)],
+        [sys.executable, *program],
         capture_output=True,
         text=True,
         timeout=240,
