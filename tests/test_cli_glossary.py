@@ -228,7 +228,11 @@ def test_match_decides_as_translation_does(capsys: pytest.CaptureFixture[str], t
     from tests.test_enforcement import ScriptedTranslator, words
 
     hits = run_json(capsys, "-g", "news", text)["hits"]
-    translator = ScriptedTranslator(lambda source, prefix: words("some words ."))
+    # A model that writes every rendering, apart: nothing is spliced, and no doubtful term
+    # is read as an ordinary word, so only the Arabic evidence decides, as in `match`.
+    renderings = [hit["target_term"] for hit in hits if hit["action"] == "enforce"]
+    reply = words(" and ".join(renderings) + " .")
+    translator = ScriptedTranslator(lambda source, prefix: reply)
     document = Pipeline(model_name="scripted").translate(
         text,
         translator=translator,
