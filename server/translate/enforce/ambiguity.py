@@ -22,7 +22,8 @@ shorter terms off their words and place nothing.
 Last, the model's own reading of the span in the plain translation (:func:`model_reading`,
 asked by the enforcer once it has that translation): where the model wrote an ordinary
 word for it («بحماس» → "eagerly", «تدمر» → "destroys") or the adjective («سورية» →
-"Syrian"), and not the rendering, the hit is skipped. Only for a *doubtful* term
+"Syrian"), and not the rendering, the hit is skipped (by an enforcer whose caller reports
+its skips: ``SentenceEnforcer(can_skip=True)``). Only for a *doubtful* term
 (:func:`doubtful`: marked ``ambiguous``, given context rules, or a nisba form that can be
 the adjective): a weak model writes lower-case words for names it does not know, and an
 unmarked name is not dropped on that.
