@@ -4,7 +4,8 @@ The daemon is the one the docker CLI finds (``DOCKER_HOST``, else its default so
 ``TARJAMA_TEST_DOCKER_BASE`` names a local base image (deploy/docker/prepare-offline.sh
 makes one): the image is then built offline, with ``--network none`` and the wheels in
 deploy/docker/wheels/, as a machine that cannot pull images must build it. Without it the
-Dockerfile's own base is used, pulled if it is not there.
+Dockerfile's own base is used, pulled if it is not there. ``TARJAMA_TEST_DOCKER_NGINX``
+likewise names a local image with nginx to stand in for the compose example's.
 """
 
 from __future__ import annotations
@@ -14,14 +15,41 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEELS = ROOT / "deploy" / "docker" / "wheels"
 BASE_VARIABLE = "TARJAMA_TEST_DOCKER_BASE"
+NGINX_VARIABLE = "TARJAMA_TEST_DOCKER_NGINX"
+# The tag the tests build the image under; never a user's own `tarjama`.
+IMAGE = "tarjama:test"
 PREPARE = "deploy/docker/prepare-offline.sh"
+
+
+def run(
+    command: Sequence[str],
+    *,
+    timeout: float = 120,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``command``'s outcome; with ``check``, an error holding its output when it fails."""
+    result = subprocess.run(
+        list(command),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **env} if env else None,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} exited {result.returncode}:\n"
+            f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    return result
 
 
 class DockerUnavailable(Exception):
@@ -37,15 +65,7 @@ class Docker:
     def run(
         self, *args: str, timeout: float = 120, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [self.cli, *args], capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"docker {' '.join(args)} exited {result.returncode}:\n"
-                f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
-            )
-        return result
+        return run([self.cli, *args], timeout=timeout, check=check)
 
     def build_args(self) -> list[str]:
         """`docker build` arguments that build the image from this checkout."""
@@ -59,6 +79,29 @@ class Docker:
             "--build-arg",
             "PIP_ARGS=--no-index --find-links /wheels",
         ]
+
+    def build_image(self) -> str:
+        """The image built from this checkout (from Docker's layer cache when unchanged)."""
+        self.run("build", *self.build_args(), "-t", IMAGE, str(ROOT), timeout=900)
+        return IMAGE
+
+    def ensure_image(self, image: str, variable: str) -> None:
+        """``image`` is there or pulled, else :class:`DockerUnavailable`."""
+        if self.run("image", "inspect", image, check=False).returncode == 0:
+            return
+        pulled = self.run("pull", "--quiet", image, timeout=300, check=False)
+        if pulled.returncode != 0:
+            reason = (pulled.stderr.strip().splitlines() or ["no reason given"])[-1]
+            raise DockerUnavailable(
+                f"the image {image} cannot be pulled ({reason}); without a registry, make a "
+                f"local stand-in with {PREPARE} and set {variable}"
+            )
+
+    def logs(self, container: str) -> list[dict[str, object]]:
+        """The server's JSON log lines (TARJAMA_LOG_FORMAT=json), other lines left out."""
+        logs = self.run("logs", container)
+        lines = (logs.stdout + logs.stderr).splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
 
     def inspect(self, container: str) -> dict[str, object]:
         state: dict[str, object] = json.loads(self.run("inspect", container).stdout)[0]
@@ -109,7 +152,11 @@ def docker() -> Docker:
     if found.offline_base:
         _check_offline_build(found)
     else:
-        _check_default_base(found)
+        text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+        (base,) = [
+            line.split("=", 1)[1] for line in text.splitlines() if line.startswith("ARG BASE=")
+        ]
+        found.ensure_image(base, BASE_VARIABLE)
     return found
 
 
@@ -126,20 +173,14 @@ def _check_offline_build(found: Docker) -> None:
         )
 
 
-def _check_default_base(found: Docker) -> None:
-    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    base = next(line.split("=", 1)[1] for line in text.splitlines() if line.startswith("ARG BASE="))
-    if found.run("image", "inspect", base, check=False).returncode == 0:
-        return
-    pulled = found.run("pull", "--quiet", base, timeout=300, check=False)
-    if pulled.returncode != 0:
-        reason = (pulled.stderr.strip().splitlines() or ["no reason given"])[-1]
+def compose_command(found: Docker) -> list[str]:
+    """The Compose CLI, the plugin (`docker compose`) or the standalone `docker-compose`."""
+    if found.run("compose", "version", check=False).returncode == 0:
+        return [found.cli, "compose"]
+    standalone = shutil.which("docker-compose")
+    if standalone is None:
         raise DockerUnavailable(
-            f"the Dockerfile's base image {base} cannot be pulled ({reason}); without a "
-            f"registry, make a local base with {PREPARE} and set {BASE_VARIABLE}"
+            "neither `docker compose` nor `docker-compose` is installed (apt-get install "
+            "docker-compose); .ci/run installs it when it runs as root"
         )
-
-
-def json_log(lines: Sequence[str]) -> list[dict[str, object]]:
-    """The server's JSON log lines (TARJAMA_LOG_FORMAT=json), other lines left out."""
-    return [json.loads(line) for line in lines if line.startswith("{")]
+    return [standalone]

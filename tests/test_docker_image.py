@@ -17,12 +17,11 @@ import pytest
 
 from tarjama.client import Translator
 from tarjama.results import HealthStatus
-from tests.docker_env import ROOT, Docker, DockerUnavailable, docker, json_log
+from tests.docker_env import Docker, DockerUnavailable, docker
 from tests.replicas import SENTENCES, TEST_MODEL, Load, free_port
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-IMAGE = "tarjama:test"
 IMAGE_USER = "10001"
 
 
@@ -42,8 +41,7 @@ def daemon() -> Docker:
 
 @pytest.fixture(scope="module")
 def image(daemon: Docker) -> str:
-    daemon.run("build", *daemon.build_args(), "-t", IMAGE, str(ROOT), timeout=900)
-    return IMAGE
+    return daemon.build_image()
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +83,6 @@ def start(daemon: Docker, image: str, volume: str) -> Container:
 
 def remove(daemon: Docker, name: str) -> None:
     daemon.run("rm", "--force", "--volumes", name, check=False)
-
-
-def server_log(daemon: Docker, container: Container) -> list[dict[str, object]]:
-    logs = daemon.run("logs", container.name)
-    return json_log((logs.stdout + logs.stderr).splitlines())
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +134,7 @@ def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
         finally:
             load.finish()
         state = daemon.inspect(container.name)["State"]
-        log = server_log(daemon, container)
+        log = daemon.logs(container.name)
     finally:
         remove(daemon, container.name)
     assert isinstance(state, dict)
