@@ -216,7 +216,9 @@ class Pipeline:
                 results[index] = (cached, True)
                 continue
             if key not in jobs:
-                enforcer = SentenceEnforcer(plan.source, plan.hits) if plan.hits else None
+                enforcer = (
+                    SentenceEnforcer(plan.source, plan.hits, can_skip=True) if plan.hits else None
+                )
                 jobs[key] = _Job(
                     key,
                     plan.source,
@@ -314,7 +316,7 @@ class Pipeline:
             term_hits=hits,
             alignment=_alignment(links) if options.include_alignment else (),
             unconstrained_target=unconstrained,
-            skipped_terms=job.skipped,
+            skipped_terms=job.skipped + enforced.skipped_terms(options.term_spans_exclude_clitics),
         )
 
     # -- the cache -------------------------------------------------------------------------
