@@ -79,7 +79,7 @@ def _metavar(name: str, default: object, annotation: object) -> str:
         return "NAME,..."
     if isinstance(default, bool):
         return "BOOL"
-    if isinstance(default, int | float):
+    if isinstance(default, int | float) or str(annotation).startswith(("int", "float")):
         return "N"
     return "PATH" if "Path" in str(annotation) else "TEXT"
 

@@ -155,6 +155,7 @@ def test_unknown_environment_variables_are_reported_not_applied() -> None:
 def test_every_setting_has_help_an_env_name_and_a_flag() -> None:
     for name, setting in SETTINGS.items():
         assert setting.metadata["help"], name
+        assert "%" not in setting.metadata["help"], f"{name}: argparse formats help with %"
         assert env_name(name) == "TARJAMA_" + name.upper()
         assert flag_name(name).startswith("--") and "_" not in flag_name(name)
 

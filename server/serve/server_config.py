@@ -161,8 +161,9 @@ class ServerConfig:
         # reconnect; five minutes costs one reconnect per client per five minutes.
         default=300_000,
         metadata=about(
-            "after this long (±10 %) a client connection is asked to reconnect, so clients "
-            "re-resolve DNS and reach new replicas; calls in flight finish; empty: never",
+            "after this long (give or take a tenth) a client connection is asked to "
+            "reconnect, so clients re-resolve DNS and reach new replicas; calls in flight "
+            "finish; empty: never",
             optional(integer(1)),
         ),
     )
