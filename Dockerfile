@@ -1,9 +1,9 @@
 # tarjama server image: `docker build -t tarjama .`, then
 #   docker run -v tarjama-data:/var/lib/tarjama -p 50051:50051 tarjama
 # The model and the glossaries live in the volume, not in the image: put a converted model
-# there once (`docker run --rm -v tarjama-data:/var/lib/tarjama tarjama model import
-# /var/lib/tarjama/opus-2019-12-18.zip`, or let the first start fetch it) and every replica
-# that mounts it serves the same model and glossaries. See docs/scaling.md.
+# there once (`docker run --rm -v tarjama-data:/var/lib/tarjama -v "$PWD/models:/import:ro"
+# tarjama model import /import/opus-2019-12-18.zip`, or let the first start fetch it) and
+# every replica that mounts it serves the same model and glossaries. See docs/scaling.md.
 #
 # Build arguments, for machines that cannot reach a registry or PyPI:
 #   BASE      any Debian-based image with python3 (3.11) and python3-venv, e.g. a local one
