@@ -7,9 +7,12 @@ itself, the translation of its source neighbours says where (:func:`position_fro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from tarjama.server.translate.engine import EngineResult
 from tarjama.server.translate.tokens import Token
+
+if TYPE_CHECKING:  # annotations only: enforcement never loads CTranslate2
+    from tarjama.server.translate.engine import EngineResult
 
 # Arabic prepositions whose English translation stands right before the noun after them.
 _PREPOSITIONS = frozenset((

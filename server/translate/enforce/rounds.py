@@ -51,6 +51,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tarjama.server.translate.enforce import english
 from tarjama.server.translate.enforce.ambiguity import model_reading
@@ -76,7 +77,9 @@ from tarjama.server.translate.enforce.repair import (
     splice,
 )
 from tarjama.server.translate.enforce.stacking import join_stacked, order_anchors, withhold_stacked
-from tarjama.server.translate.engine import EngineResult
+
+if TYPE_CHECKING:  # annotations only: enforcement never loads CTranslate2
+    from tarjama.server.translate.engine import EngineResult
 
 MODEL = "model"
 INLINE = "inline"
