@@ -25,20 +25,24 @@ The pipeline then places the rendering as it places a glossary term (the hits jo
 sentence's glossary hits in :class:`~tarjama.server.translate.enforce.SentenceEnforcer`)
 in the sentences where the model wrote another variant; where it already wrote the
 rendering, the hit is reported on the model's words as they are. Every hit says method
-:data:`DOCUMENT`.
+:data:`DOCUMENT`. The enforcer may withhold a hit (its rendering would stand glued to
+another, or the model read the word as an ordinary one there): the model's words stay,
+nothing is reported as a skipped glossary term, and the term counts the hits placed.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Term
 from tarjama.glossary.name_records import NameRecord, Occurrence, collect_names
 from tarjama.results import DOCUMENT_METHOD, DocumentTerm, Rendering, SentencePair, Span, TermHit
+from tarjama.server.translate.assemble import SentenceResult
 from tarjama.server.translate.enforce import HitPlan, english
 
 DOCUMENT = DOCUMENT_METHOD  # TermHit.method of a document term's hits
@@ -148,6 +152,39 @@ def _written(target: str, occurrence: Occurrence, rendering: str) -> bool:
     start, end = occurrence.target
     opening = start == english.sentence_start(target)
     return english.same_rendering(target[start:end], rendering, opening)
+
+
+def without_document_skips(result: SentenceResult, document: frozenset[HitPlan]) -> SentenceResult:
+    """A document hit the enforcer withheld (it would stand glued to another rendering, or
+    the model read the word as an ordinary one) keeps the model's words: no glossary term
+    was skipped, so nothing is reported."""
+    ends = {hit.end for hit in document}
+    kept = tuple(skip for skip in result.skipped_terms if skip.source_span.end not in ends)
+    return replace(result, skipped_terms=kept)
+
+
+def as_document_hits(result: SentenceResult, document: frozenset[HitPlan]) -> SentenceResult:
+    ends = {hit.end for hit in document}  # hits never overlap: a hit's end names it
+    hits = tuple(
+        replace(hit, method=DOCUMENT_METHOD, glossary="") if hit.source_span.end in ends else hit
+        for hit in result.term_hits
+    )
+    return replace(result, term_hits=hits)
+
+
+def placed_terms(
+    terms: tuple[DocumentTerm, ...], results: Sequence[SentenceResult]
+) -> tuple[DocumentTerm, ...]:
+    """The document terms with their occurrences as placed (the enforcer may withhold a
+    hit), those placed nowhere left out."""
+    placed = Counter(
+        (hit.source_term, hit.target_term)
+        for result in results
+        for hit in result.term_hits
+        if hit.method == DOCUMENT_METHOD
+    )
+    counted = (replace(t, occurrences=placed[(t.source_term, t.target_term)]) for t in terms)
+    return tuple(term for term in counted if term.occurrences)
 
 
 def choose_names(pairs: Sequence[SentencePair], glossary: Matcher) -> list[NameChoice]:

@@ -38,7 +38,10 @@ from tarjama.server.translate.confidence import assess
 from tarjama.server.translate.document_names import (
     DOCUMENT,
     DocumentNames,
+    as_document_hits,
+    placed_terms,
     plan_names,
+    without_document_skips,
     written_hits,
 )
 from tarjama.server.translate.enforce import EnforcedSentence, SentenceEnforcer, plan_hits
@@ -153,9 +156,9 @@ class Pipeline:
         if options.document_terms and planned:
             _, pairs = assemble(text, sentences, [results[i] for i in range(len(sentences))])
             names = plan_names(pairs, matcher)
-            document_terms = names.terms
             results.update(self._harmonise(names, planned, plains, results, translator, first))
             sent |= {index for index, (_, cached) in results.items() if not cached}
+            document_terms = placed_terms(names.terms, [result for result, _ in results.values()])
         ordered = [results[index] for index in range(len(sentences))]
         if not options.include_alignment:
             ordered = [(replace(result, alignment=()), cached) for result, cached in ordered]
@@ -263,9 +266,13 @@ class Pipeline:
                 enforcer.accept(output)
         results = {}
         for job in jobs:
-            result = assess(job.text, self._sentence_result(job, options))
+            result = self._sentence_result(job, options)
             if job.document:  # assessed by how they were placed, reported as what they are
-                result = _as_document_hits(result, job.document)
+                result = as_document_hits(
+                    assess(job.text, without_document_skips(result, job.document)), job.document
+                )
+            else:
+                result = assess(job.text, result)
             if self.cache is not None:
                 self.cache.put(job.key, result)
             results[job.key] = result
@@ -373,15 +380,6 @@ def _term_hits(enforced: EnforcedSentence, options: PipelineOptions) -> tuple[Te
         )
         for item in enforced.hits
     )
-
-
-def _as_document_hits(result: SentenceResult, document: frozenset[HitPlan]) -> SentenceResult:
-    ends = {hit.end for hit in document}  # hits never overlap: a hit's end names it
-    hits = tuple(
-        replace(hit, method=DOCUMENT, glossary="") if hit.source_span.end in ends else hit
-        for hit in result.term_hits
-    )
-    return replace(result, term_hits=hits)
 
 
 def _source_start(hit: TermHit) -> int:
