@@ -117,16 +117,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def wait_until_serving(address: str, timeout: float = 60) -> None:
+    """Until nginx answers and a replica behind it serves (nginx starts last)."""
     deadline = time.monotonic() + timeout
+    status: HealthStatus | str = "no answer"
     with Translator(address, timeout=5) as translator:
-        while True:
+        while time.monotonic() < deadline:
             try:
-                if translator.health("tarjama.v1.Translator") is HealthStatus.SERVING:
-                    return
-            except TarjamaError:
-                if time.monotonic() > deadline:
-                    raise
+                status = translator.health("tarjama.v1.Translator")
+            except TarjamaError as error:
+                status = str(error)
+            if status is HealthStatus.SERVING:
+                return
             time.sleep(0.2)
+    raise AssertionError(f"nothing serving through nginx at {address}: {status}")
 
 
 def test_a_glossary_write_needs_the_secret_token_and_reaches_both_replicas(
