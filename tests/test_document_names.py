@@ -28,6 +28,7 @@ from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate import document_names
 from tarjama.server.translate.document_names import NameChoice, same_name
 from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.server.translate.html import translate_html
 from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
 from tests.builders.evaluate_model import chrf
 from tests.test_pipeline import assert_exact_spans
@@ -289,5 +290,22 @@ def test_pieces_of_a_document_are_harmonised_one_by_one(served: str) -> None:
     assert term.variants == (Rendering("Bashar al-Assad", 2), Rendering("Bashar al Assad", 2))
     for hit in (hit for pair in translation.sentences for hit in pair.term_hits):
         assert translation.translation[hit.target_span.start : hit.target_span.end] == (
+            "Bashar al-Assad"
+        )
+
+
+def test_a_page_gets_document_terms_with_spans_into_the_html(engine: Engine) -> None:
+    page = f"<html><body><p>{MET_ASSAD}</p><p><b>{WELCOMED_ASSAD}</b></p></body></html>"
+
+    document = translate_html(
+        Pipeline(model_name="test-model"), page, translator=engine, matcher=NO_GLOSSARY, options=ON
+    )
+
+    assert [term.target_term for term in document.document_terms] == ["Bashar al-Assad"]
+    hits = document_hits(document)
+    assert len(hits) == 2
+    for hit in hits:
+        assert page[hit.source_span.start : hit.source_span.end] == ASSAD
+        assert document.translation[hit.target_span.start : hit.target_span.end] == (
             "Bashar al-Assad"
         )
