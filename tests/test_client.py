@@ -341,7 +341,12 @@ def test_live_seed_article_spans_terms_and_alignment(live: str, seed_article: st
     assert result.model == model.name
     assert result.stats.sentences == len(result.sentences) > 5
     hits = [hit for pair in result.sentences for hit in pair.term_hits]
-    assert {hit.target_term for hit in hits} >= {"Vladimir Putin", "John Kerry", "Kremlin"}
+    # Random weights drop the words between names: a rendering that would stand glued to
+    # another is withheld and reported as skipped, with its reason, instead of placed.
+    skipped = [skip for pair in result.sentences for skip in pair.skipped_terms]
+    reported = {item.target_term for item in [*hits, *skipped]}
+    assert reported >= {"Vladimir Putin", "John Kerry", "Kremlin"}
+    assert hits and all(skip.reason for skip in skipped)
     assert any(pair.alignment for pair in result.sentences)
     for pair in result.sentences:
         assert pair.source_span.of(seed_article) == pair.source

@@ -76,8 +76,9 @@ def test_first_serve_fetches_the_default_model_then_translates(
         stdout, stderr = client.communicate(timeout=180)
         assert client.returncode == 0, stderr
         header, row = stdout.strip("\n").splitlines()
-        assert header.split("\t") == ["sentence", "source", "target", "confidence", "review"]
-        number, source, target, _, _ = row.split("\t")
+        columns = ["sentence", "source", "target", "confidence", "review", "document_terms"]
+        assert header.split("\t") == columns
+        number, source, target, *_ = row.split("\t")
         assert (number, source) == ("1", ARTICLE.strip())
         assert target  # random weights: some English-side text, whatever it says
         server.send_signal(signal.SIGTERM)
