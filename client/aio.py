@@ -80,11 +80,13 @@ class AsyncTranslator:
         no_default_glossaries: bool = False,
         term_spans_exclude_clitics: bool = False,
         skip_cache: bool = False,
+        document_terms: bool = True,
         request_id: str = "",
         mime_type: str = "",
         timeout: float | None = None,
     ) -> Translation:
-        """Translates one Arabic document. ``terms``: Term objects or {arabic: english}."""
+        """Translates one Arabic document. ``terms``: Term objects or {arabic: english};
+        ``document_terms=False`` leaves a name the model wrote two ways as it wrote it."""
         options = TranslateOptions(
             beam_size=beam_size,
             include_alignment=alignment,
@@ -92,6 +94,7 @@ class AsyncTranslator:
             no_default_glossaries=no_default_glossaries,
             term_spans_exclude_clitics=term_spans_exclude_clitics,
             skip_cache=skip_cache,
+            no_document_terms=not document_terms,
         )
         request = calls.translate_request(
             text,

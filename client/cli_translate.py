@@ -84,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="apply no server glossary unless named with --glossary",
     )
     parser.add_argument(
+        "--no-document-terms",
+        action="store_true",
+        help="leave a name the model writes two ways in a document as it wrote it, instead "
+        "of giving the document one rendering (method 'document')",
+    )
+    parser.add_argument(
         "--term",
         "-t",
         action="append",
@@ -301,6 +307,7 @@ def _options(document: Document, args: argparse.Namespace) -> TranslateOptions:
         "beam_size": args.beam,
         "include_alignment": args.alignment,
         "no_default_glossaries": args.no_default_glossaries,
+        "no_document_terms": args.no_document_terms,
     }
     unknown = set(document.options) - set(TranslateOptions.__dataclass_fields__)
     if unknown:

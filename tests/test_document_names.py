@@ -10,6 +10,7 @@ passing for the wrong reason.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from tarjama.server.translate.engine import Engine, EngineOptions
 from tarjama.server.translate.html import translate_html
 from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
 from tests.builders.evaluate_model import chrf
+from tests.client_fakes import run_cli
 from tests.test_pipeline import assert_exact_spans
 
 ASSAD = "بشار الأسد"
@@ -275,6 +277,27 @@ def test_the_response_lists_the_document_terms(served: str) -> None:
     assert [hit.method for hit in hits] == [DOCUMENT_METHOD] * 2
     assert translation.stats.term_hits == 2
     assert off.document_terms == () and "Bashar al Assad" in off.translation
+
+
+def test_the_client_and_the_cli_switch_document_terms_off(
+    served: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "\n".join([MET_ASSAD, WELCOMED_ASSAD])
+    with Translator(served) as client:
+        on = client.translate(text, no_default_glossaries=True)
+        off = client.translate(text, no_default_glossaries=True, document_terms=False)
+    assert [term.target_term for term in on.document_terms] == ["Bashar al-Assad"]
+    assert off.document_terms == () and "Bashar al Assad" in off.translation
+
+    argv = ["translate", "-f", "json", "--no-default-glossaries", "--server", served]
+    runs = [
+        run_cli([*argv, *flag], capsys, monkeypatch, stdin=text.encode())
+        for flag in ([], ["--no-document-terms"])
+    ]
+    assert [run.exit_code for run in runs] == [0, 0]
+    on_json, off_json = (json.loads(run.stdout) for run in runs)
+    assert [term["target_term"] for term in on_json["document_terms"]] == ["Bashar al-Assad"]
+    assert not off_json.get("document_terms") and "Bashar al Assad" in off_json["translation"]
 
 
 def test_pieces_of_a_document_are_harmonised_one_by_one(served: str) -> None:
