@@ -33,6 +33,7 @@ from tarjama.server.translate.engine import Engine, EngineOptions
 
 SENTENCE = "أجرى الرئيس الروسي فلاديمير بوتين محادثات مع جون كيري."
 TRANSLATE = "/tarjama.v1.Translator/Translate"
+STREAM = "/tarjama.v1.Translator/TranslateStream"
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,27 @@ def test_the_client_span_is_the_parent_of_the_server_span_and_its_stages(
     # The client's health check has its client span; the server leaves probes out.
     assert named("/grpc.health.v1.Health/Check", "CLIENT")
     assert not named("/grpc.health.v1.Health/Check", "SERVER")
+
+
+def test_a_stream_s_documents_are_traced_under_its_call(random_model_dir: Path, tmp_path: Path):
+    """The stream's reader and workers run in the call's context: one trace per stream."""
+    program = ["-m", "tests.trace_propagation", str(random_model_dir), str(tmp_path), "stream"]
+    result = subprocess.run(
+        [sys.executable, *program],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    finished = json.loads(result.stdout)["spans"]
+    [call] = [s for s in finished if s["name"] == STREAM and s["kind"] == "SERVER"]
+    documents = [s for s in finished if s["name"] == "tarjama.pipeline.translate"]
+    assert len(documents) == 2
+    assert all(document["parent_id"] == call["span_id"] for document in documents)
+    under = {document["span_id"] for document in documents}
+    matches = [s for s in finished if s["name"] == "tarjama.glossary.match"]
+    assert matches and all(match["parent_id"] in under for match in matches)
 
 
 def test_a_failed_call_is_a_span_with_its_status(

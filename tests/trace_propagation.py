@@ -1,7 +1,8 @@
 """One traced call, client to server, in a process of its own; prints the spans as JSON.
 
 Run by tests/test_tracing.py as ``python -m tests.trace_propagation MODEL_DIR HOME
-sync|aio`` (the client: Translator or AsyncTranslator). A
+sync|aio|stream`` (the client: Translator, AsyncTranslator, or two documents over
+Translator.translate_stream). A
 process of its own because the client side is turned on the way the README says, with a
 global tracer provider, which a process sets once and would keep for every later test.
 """
@@ -41,7 +42,12 @@ def main(model_dir: Path, home: Path, client: str) -> None:
     server.start()
     try:
         address = f"127.0.0.1:{port}"
-        sentences = asyncio.run(aio_calls(address)) if client == "aio" else sync_calls(address)
+        if client == "aio":
+            sentences = asyncio.run(aio_calls(address))
+        elif client == "stream":
+            sentences = stream_calls(address)
+        else:
+            sentences = sync_calls(address)
     finally:
         server.stop(None).wait()
     spans = [
@@ -62,6 +68,12 @@ def sync_calls(address: str) -> int:
     with Translator(address) as translator:
         translator.health()
         return len(translator.translate(SENTENCE).sentences)
+
+
+def stream_calls(address: str) -> int:
+    with Translator(address) as translator:
+        translator.health()
+        return sum(len(t.sentences) for t in translator.translate_stream([SENTENCE, SENTENCE]))
 
 
 async def aio_calls(address: str) -> int:

@@ -10,6 +10,7 @@ does a request that cannot even be parsed (see :func:`add_to_server`).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -115,9 +116,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
         slots = threading.Semaphore(self._config.stream_read_ahead)
         # One stream's read-ahead must never fill the queue all clients share.
         budget = SentenceBudget(max(1, self._config.max_queue_sentences // 2), stop)
+        # The reader and the workers run in the call's context, so a trace (contextvars)
+        # follows the stream's documents into their stages.
         threading.Thread(
-            target=self._read_stream,
-            args=(request_iterator, context, pending, slots, budget),
+            target=contextvars.copy_context().run,
+            args=(self._read_stream, request_iterator, context, pending, slots, budget),
             name="tarjama-stream-reader",
             daemon=True,
         ).start()
@@ -366,7 +369,11 @@ class TranslatorService(pb_grpc.TranslatorServicer):
                         return
                 if stop.is_set():
                     return
-                pending.put(self._stream_workers.submit(self._stream_one, request, context, budget))
+                in_call = contextvars.copy_context().run
+                work = self._stream_workers.submit(
+                    in_call, self._stream_one, request, context, budget
+                )
+                pending.put(work)
         except grpc.RpcError:
             pass  # the client went away; the responder sees the call end
         except Exception:

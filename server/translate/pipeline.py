@@ -50,6 +50,7 @@ from tarjama.server.translate.engine import BatchTranslator, EngineResult
 from tarjama.server.translate.options import PipelineOptions
 from tarjama.server.translate.segment import Sentence, keeps_whole, segment
 from tarjama.server.translate.tokens import word_spans
+from tarjama.tracing import stage
 
 __all__ = [
     "BatchTranslator",
@@ -130,6 +131,18 @@ class Pipeline:
     ) -> DocumentTranslation:
         """``sentences``: the text's segmentation when the caller made it already
         (:meth:`segment`), so a document is segmented once."""
+        # One parent span per document: `tarjama batch` has no RPC span to hang stages on.
+        with stage("tarjama.pipeline.translate", {"tarjama.characters": len(text)}):
+            return self._translate(text, translator, matcher, options, sentences)
+
+    def _translate(
+        self,
+        text: str,
+        translator: BatchTranslator,
+        matcher: Matcher,
+        options: PipelineOptions,
+        sentences: Sequence[Sentence] | None,
+    ) -> DocumentTranslation:
         # The whole text's hits stay whole, so each sentence has exactly the hits that
         # `tarjama glossary match` finds in the text (a name wrapped onto the next line too).
         document_hits = [(match.start, match.end) for match in matcher.find(text)]
