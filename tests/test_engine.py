@@ -74,3 +74,54 @@ def test_attention_in_a_beam_batch_equals_attention_alone(engine: Engine) -> Non
         assert alone.attention is not None and batched.attention is not None
         for row_alone, row_batched in zip(alone.attention, batched.attention, strict=True):
             assert row_alone == pytest.approx(row_batched, abs=1e-4)
+
+
+# -- the GPU path: no GPU here, so CTranslate2's translator is a stand-in that records ------
+
+
+@pytest.fixture
+def translator_arguments(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    from tarjama.server.translate import engine as engine_module
+
+    given: list[dict[str, object]] = []
+
+    class RecordingTranslator:
+        def __init__(self, model_path: str, **options: object) -> None:
+            given.append({"model_path": model_path, **options})
+
+    monkeypatch.setattr(engine_module.ctranslate2, "Translator", RecordingTranslator)
+    return given
+
+
+@pytest.mark.parametrize("compute_type", ["float16", "int8_float16"])
+def test_gpu_options_reach_ctranslate2(
+    random_model_dir: Path, translator_arguments: list[dict[str, object]], compute_type: str
+) -> None:
+    Engine(random_model_dir, EngineOptions(device="cuda", compute_type=compute_type))
+    assert translator_arguments == [
+        {
+            "model_path": str(random_model_dir),
+            "device": "cuda",
+            "compute_type": compute_type,
+            "inter_threads": 1,
+            "intra_threads": 0,
+        }
+    ]
+
+
+def test_the_bench_runs_its_raw_engine_and_server_on_the_device_it_is_given(
+    random_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import _processes, _raw, run
+
+    given: list[dict[str, object]] = []
+    monkeypatch.setattr(_raw.ctranslate2, "Translator", lambda path, **kw: given.append(kw))
+    bench = run.Benchmark(smoke=True, out=random_model_dir, device="cuda")
+    decoding = _raw.Decoding(4, 10, 0, device=bench.device, compute_type=bench.compute_type)
+    _raw.RawEngine(random_model_dir, decoding)
+    assert given == [
+        {"device": "cuda", "compute_type": "float16", "inter_threads": 1, "intra_threads": 0}
+    ]
+    assert decoding.by_tokens  # GPU batches are cut by source tokens
+    arguments = _processes._decoding_arguments(decoding)  # what the server child is given
+    assert {"--device=cuda", "--compute-type=float16"} <= set(arguments)
