@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from tarjama.server.serve.app import create_server
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate import document_names
 from tarjama.server.translate.document_names import NameChoice, same_name
-from tarjama.server.translate.engine import Engine, EngineOptions
+from tarjama.server.translate.engine import EncodedSource, Engine, EngineOptions, EngineResult
 from tarjama.server.translate.html import translate_html
 from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
 from tests.builders.evaluate_model import chrf
@@ -332,3 +332,48 @@ def test_a_page_gets_document_terms_with_spans_into_the_html(engine: Engine) -> 
         assert document.translation[hit.target_span.start : hit.target_span.end] == (
             "Bashar al-Assad"
         )
+
+
+@pytest.mark.parametrize(
+    ("sentences", "repeats"),
+    [
+        ([MET_ASSAD], False),  # one sentence, every word once
+        ([MET_ASSAD, WELCOMED_ASSAD], True),  # كيري, بشار, الأسد twice
+        (["التقى بوتين نظيره", "ورحب ببوتين"], True),  # the same name behind a proclitic
+        (["اجتماع في موسكو", "مؤتمر في دمشق"], False),  # only a function word repeats
+    ],
+)
+def test_a_name_can_repeat_only_where_a_word_does(sentences: list[str], repeats: bool) -> None:
+    assert document_names.may_repeat_a_name(sentences) is repeats
+
+
+@dataclass
+class AlignmentRecorder:
+    """The engine, noting whether each call asked for the word alignment."""
+
+    engine: Engine
+    asked: list[bool] = field(default_factory=list)
+
+    def encode(self, text: str) -> EncodedSource:
+        return self.engine.encode(text)
+
+    def encode_target(self, text: str) -> list[str]:
+        return self.engine.encode_target(text)
+
+    def translate_batch(self, sources, **options) -> list[EngineResult]:  # type: ignore[no-untyped-def]
+        self.asked.append(options.get("with_alignment", False))
+        return self.engine.translate_batch(sources, **options)
+
+
+def test_a_document_that_repeats_no_name_is_decoded_without_the_alignment(engine: Engine) -> None:
+    """The alignment costs about a tenth of a decode; only a name written twice needs it."""
+    pipeline = Pipeline(model_name="test-model")
+    options = PipelineOptions()  # document terms on, alignment not asked for
+    single, repeated = AlignmentRecorder(engine), AlignmentRecorder(engine)
+    pipeline.translate(MET_ASSAD, translator=single, matcher=NO_GLOSSARY, options=options)
+    text = "\n".join([MET_ASSAD, WELCOMED_ASSAD])
+    document = pipeline.translate(text, translator=repeated, matcher=NO_GLOSSARY, options=options)
+
+    assert single.asked == [False]
+    assert repeated.asked[0] is True
+    assert [term.target_term for term in document.document_terms] == ["Bashar al-Assad"]

@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
+from tarjama.glossary.clitics import stem_readings
 from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Term
 from tarjama.glossary.name_records import NameRecord, Occurrence, collect_names
+from tarjama.glossary.normalize import normalize_text
 from tarjama.results import DOCUMENT_METHOD, DocumentTerm, Rendering, SentencePair, Span, TermHit
 from tarjama.server.translate.assemble import SentenceResult
 from tarjama.server.translate.enforce import HitPlan, english
@@ -53,6 +55,39 @@ MIN_SPELLING_LIKENESS = 0.75
 # The Arabic article as English names write it, alone or attached ("al-Assad", "ez-Zor").
 _ARTICLES = frozenset(("al", "el", "ad", "as", "ash", "ar", "az", "ez"))
 _ATTACHED_ARTICLE = re.compile(r"^(?:al|el|ad|as|ash|ar|az|ez)-(?=\w)")
+
+# Function words, which no name consists of: their repeating says nothing of names.
+_FUNCTION_WORDS = frozenset((
+    "في", "من", "على", "الى", "عن", "مع", "ان", "او", "ثم", "لا", "ما", "لم", "لن", "قد",
+    "هذا", "هذه", "ذلك", "تلك", "التي", "الذي", "الذين", "كما", "بعد", "قبل", "بين", "حول",
+    "عند", "لدى", "حتى", "منذ", "خلال", "ضد", "عبر", "دون", "غير", "كل", "بعض", "هو", "هي",
+    "هم", "نحن", "انه", "انها", "كان", "كانت", "وقال", "قال", "امس", "اليوم",
+))  # fmt: skip
+_ARABIC_WORD = re.compile(r"[^\W\d_]+")
+
+
+def may_repeat_a_name(sources: Iterable[str]) -> bool:
+    """Whether a name could occur twice in these sentences: some word other than a
+    function word, proclitics aside, is written at two places.
+
+    A document where none is cannot have a document term, so its first translation need
+    not return the word alignment (about a tenth of a decode's time): a one-sentence
+    request, most often. The test is read off the Arabic as :func:`collect_names` keys a
+    name (each word normalised, the first word's proclitics folded), so it never misses
+    a name the alignment would find twice.
+    """
+    seen: set[str] = set()
+    for source in sources:
+        for word in _ARABIC_WORD.findall(source):
+            normalised = normalize_text(word)
+            if normalised in _FUNCTION_WORDS:
+                continue
+            stems = {stem for _, stem in stem_readings(normalised) if len(stem) > 1}
+            stems -= _FUNCTION_WORDS
+            if stems & seen:
+                return True
+            seen |= stems
+    return False
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from tarjama.server.translate.document_names import (
     DOCUMENT,
     DocumentNames,
     as_document_hits,
+    may_repeat_a_name,
     placed_terms,
     plan_names,
     without_document_skips,
@@ -149,8 +150,11 @@ class Pipeline:
         if sentences is None or not keeps_whole(sentences, document_hits):
             sentences = segment(text, max_chars=self.max_sentence_chars, keep=document_hits)
         # Document terms read the names from the word alignment: the first translation
-        # has it either way (the answer keeps it only when asked).
-        first = replace(options, include_alignment=True) if options.document_terms else options
+        # has it either way (the answer keeps it only when asked), where a name can repeat.
+        harmonise = options.document_terms and may_repeat_a_name(
+            text[sentence.start : sentence.end] for sentence in sentences if sentence.has_arabic
+        )
+        first = replace(options, include_alignment=True) if harmonise else options
         planned: dict[int, _Planned] = {}
         results: dict[int, tuple[SentenceResult, bool]] = {}
         for index, sentence in enumerate(sentences):
@@ -166,7 +170,7 @@ class Pipeline:
         results.update(translated)
         sent = {index for index, (_, cached) in translated.items() if not cached}
         document_terms: tuple[DocumentTerm, ...] = ()
-        if options.document_terms and planned:
+        if harmonise and planned:
             _, pairs = assemble(text, sentences, [results[i] for i in range(len(sentences))])
             names = plan_names(pairs, matcher)
             results.update(self._harmonise(names, planned, plains, results, translator, first))
