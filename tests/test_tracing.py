@@ -121,6 +121,8 @@ def test_a_stream_s_documents_are_traced_under_its_call(random_model_dir: Path, 
     under = {document["span_id"] for document in documents}
     matches = [s for s in finished if s["name"] == "tarjama.glossary.match"]
     assert matches and all(match["parent_id"] in under for match in matches)
+    rounds = [s for s in finished if s["name"] == "tarjama.batcher.wait"]
+    assert {r["parent_id"] for r in rounds} == under  # each document's model rounds
 
 
 def test_a_failed_call_is_a_span_with_its_status(

@@ -72,6 +72,7 @@ from tarjama.server.translate.engine import (
     EngineError,
     EngineResult,
 )
+from tarjama.tracing import stage
 
 __all__ = [
     "BatchEngine",
@@ -160,8 +161,11 @@ class RequestTranslator:
             Job(request, index, source, prefix, len(source.tokens))
             for index, (source, prefix) in enumerate(zip(encoded, prefixes, strict=True))
         ]
-        self._batcher._queue.submit(request, jobs, (beam, with_alignment))
-        return self._batcher._await(request)
+        # The model call itself runs on the batcher's thread, in a trace of its own; this
+        # span shows the round in the request's trace, waiting included.
+        with stage("tarjama.batcher.wait", {"tarjama.sentences": len(encoded)}):
+            self._batcher._queue.submit(request, jobs, (beam, with_alignment))
+            return self._batcher._await(request)
 
 
 class Batcher:
