@@ -341,6 +341,7 @@ def test_a_page_gets_document_terms_with_spans_into_the_html(engine: Engine) -> 
         ([MET_ASSAD, WELCOMED_ASSAD], True),  # كيري, بشار, الأسد twice
         (["التقى بوتين نظيره", "ورحب ببوتين"], True),  # the same name behind a proclitic
         (["اجتماع في موسكو", "مؤتمر في دمشق"], False),  # only a function word repeats
+        (["قال الرئيس الروسي إن الرئيس السوري"], False),  # a word twice, in one sentence
     ],
 )
 def test_a_name_can_repeat_only_where_a_word_does(sentences: list[str], repeats: bool) -> None:

@@ -5,7 +5,7 @@ No glossary is complete, and a model may write one name two ways in one story (Â
 its names are read from the word alignment (:mod:`tarjama.glossary.name_records`: Arabic
 aligned to capitalised English that is not a title, a common word or a lone
 sentence-initial capital). An Arabic name (normalised, proclitics aside) that the model
-wrote at two or more places, in two or more ways, becomes a *document term*:
+wrote in two or more sentences, in two or more ways, becomes a *document term*:
 
 * its rendering is the one the model wrote most often; on a tie, the one it wrote first.
   The majority is the model's settled reading of the name (a stray variant is the error
@@ -48,7 +48,10 @@ from tarjama.server.translate.assemble import SentenceResult
 from tarjama.server.translate.enforce import HitPlan, english
 
 DOCUMENT = DOCUMENT_METHOD  # TermHit.method of a document term's hits
-MIN_OCCURRENCES = 2
+# A name gets one rendering when the model wrote it in two sentences or more: within one
+# sentence a second spelling is rare, and a one-sentence request then never pays for the
+# word alignment the names are read from (about a tenth of a decode).
+MIN_SENTENCES = 2
 # Two spellings of one word: "Sergei"/"Sergey" 0.83, "Peskov"/"Peskoff" 0.77, against
 # "States"/"Nations" 0.46 and "Homs"/"Hama" 0.5 (difflib's ratio).
 MIN_SPELLING_LIKENESS = 0.75
@@ -67,8 +70,8 @@ _ARABIC_WORD = re.compile(r"[^\W\d_]+")
 
 
 def may_repeat_a_name(sources: Iterable[str]) -> bool:
-    """Whether a name could occur twice in these sentences: some word other than a
-    function word, proclitics aside, is written at two places.
+    """Whether a name could occur in two of these sentences: some word other than a
+    function word, proclitics aside, is written in two of them.
 
     A document where none is cannot have a document term, so its first translation need
     not return the word alignment (about a tenth of a decode's time): a one-sentence
@@ -76,17 +79,17 @@ def may_repeat_a_name(sources: Iterable[str]) -> bool:
     name (each word normalised, the first word's proclitics folded), so it never misses
     a name the alignment would find twice.
     """
-    seen: set[str] = set()
+    seen: set[str] = set()  # in the sentences before
     for source in sources:
+        stems: set[str] = set()
         for word in _ARABIC_WORD.findall(source):
             normalised = normalize_text(word)
-            if normalised in _FUNCTION_WORDS:
-                continue
-            stems = {stem for _, stem in stem_readings(normalised) if len(stem) > 1}
-            stems -= _FUNCTION_WORDS
-            if stems & seen:
-                return True
-            seen |= stems
+            if normalised not in _FUNCTION_WORDS:
+                stems |= {stem for _, stem in stem_readings(normalised) if len(stem) > 1}
+        stems -= _FUNCTION_WORDS
+        if stems & seen:
+            return True
+        seen |= stems
     return False
 
 
@@ -230,7 +233,8 @@ def choose_names(pairs: Sequence[SentencePair], glossary: Matcher) -> list[NameC
     for record in records.values():
         occurrences = _readable(record, pairs)
         renderings = NameRecord(record.key, occurrences).renderings
-        if len(occurrences) < MIN_OCCURRENCES or len(renderings) < 2:
+        sentences = {occurrence.sentence for occurrence in occurrences}
+        if len(sentences) < MIN_SENTENCES or len(renderings) < 2:
             continue
         rendering = renderings.most_common(1)[0][0]  # ties: the first written
         if not all(same_name(variant, rendering) for variant in renderings):
