@@ -30,6 +30,7 @@ from tarjama.server.serve.tracing import (
     start_tracing,
 )
 from tarjama.server.translate.engine import Engine, EngineOptions
+from tests.test_server_lifecycle import FailingEngine
 
 SENTENCE = "أجرى الرئيس الروسي فلاديمير بوتين محادثات مع جون كيري."
 TRANSLATE = "/tarjama.v1.Translator/Translate"
@@ -60,11 +61,9 @@ def named(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan]:
     return [span for span in finished if span.name == name]
 
 
-@pytest.mark.parametrize("client", ["sync", "aio"])
-def test_the_client_span_is_the_parent_of_the_server_span_and_its_stages(
-    random_model_dir: Path, tmp_path: Path, client: str
-) -> None:
-    program = ["-m", "tests.trace_propagation", str(random_model_dir), str(tmp_path), client]
+def traced_calls(model_dir: Path, home: Path, client: str) -> dict[str, Any]:
+    """The spans of tests/trace_propagation.py's calls, made in a process of their own."""
+    program = ["-m", "tests.trace_propagation", str(model_dir), str(home), client]
     result = subprocess.run(
         [sys.executable, *program],
         capture_output=True,
@@ -73,7 +72,14 @@ def test_the_client_span_is_the_parent_of_the_server_span_and_its_stages(
         cwd=Path(__file__).parent.parent,
     )
     assert result.returncode == 0, result.stderr
-    traced = json.loads(result.stdout)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("client", ["sync", "aio"])
+def test_the_client_span_is_the_parent_of_the_server_span_and_its_stages(
+    random_model_dir: Path, tmp_path: Path, client: str
+) -> None:
+    traced = traced_calls(random_model_dir, tmp_path, client)
     finished = traced["spans"]
 
     def named(name: str, kind: str = "INTERNAL") -> list[dict[str, Any]]:
@@ -104,16 +110,7 @@ def test_the_client_span_is_the_parent_of_the_server_span_and_its_stages(
 
 def test_a_stream_s_documents_are_traced_under_its_call(random_model_dir: Path, tmp_path: Path):
     """The stream's reader and workers run in the call's context: one trace per stream."""
-    program = ["-m", "tests.trace_propagation", str(random_model_dir), str(tmp_path), "stream"]
-    result = subprocess.run(
-        [sys.executable, *program],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=Path(__file__).parent.parent,
-    )
-    assert result.returncode == 0, result.stderr
-    finished = json.loads(result.stdout)["spans"]
+    finished = traced_calls(random_model_dir, tmp_path, "stream")["spans"]
     [call] = [s for s in finished if s["name"] == STREAM and s["kind"] == "SERVER"]
     documents = [s for s in finished if s["name"] == "tarjama.pipeline.translate"]
     assert len(documents) == 2
@@ -144,19 +141,6 @@ def test_a_failed_call_is_a_span_with_its_status(
     assert codes == [grpc.StatusCode.INVALID_ARGUMENT.value[0], grpc.StatusCode.NOT_FOUND.value[0]]
     # A client's mistake is not the server's error (OpenTelemetry's gRPC conventions).
     assert all(call.status.status_code == StatusCode.UNSET for call in calls)
-
-
-class FailingEngine:
-    """An Engine whose batches fail, as on a device that ran out of memory."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    def translate_batch(self, sources: Any, **options: Any) -> Any:
-        raise RuntimeError("out of memory")
 
 
 def test_a_server_failure_is_an_error_span(
