@@ -13,13 +13,17 @@ server's document terms (``tarjama.server.translate.document_names``) use one do
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from tarjama.glossary.names import NameSpan, canonical_keys, name_spans, sentence_initial
-from tarjama.glossary.normalize import normalize_text
+from tarjama.glossary.names import (
+    NameSpan,
+    canonical_keys,
+    name_key,
+    name_spans,
+    sentence_initial,
+)
 from tarjama.results import DOCUMENT_METHOD, SentencePair
 
 
@@ -111,7 +115,7 @@ def _document_names(pair: SentencePair) -> list[NameSpan]:
             hit.target_span.end - pair.target_span.start,
         )
         arabic = pair.source[source[0] : source[1]]
-        key = " ".join(normalize_text(word) for word in re.findall(r"[^\W\d_]+", arabic))
+        key = name_key(arabic)
         initial = sentence_initial(pair.target, target[0])
         names.append(NameSpan(arabic, key, hit.target_term, source, target, initial))
     return names

@@ -120,6 +120,15 @@ def _runs(target: str, governed: list[tuple[int, int]]) -> list[list[tuple[int, 
     return trimmed
 
 
+# A word of a name's Arabic: letters only (digits and punctuation are not part of the key).
+NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
+def name_key(arabic: str) -> str:
+    """The key a name's Arabic is known by: its words, normalised."""
+    return " ".join(normalize_text(word) for word in NAME_WORD.findall(arabic))
+
+
 def sentence_initial(target: str, start: int) -> bool:
     """English capitalises the word at ``start`` anyway: a sentence or a quote begins there."""
     before = target[:start].rstrip()
@@ -146,7 +155,7 @@ def _name(
     target_start, target_end = run[0][0], run[-1][1]
     english = _POSSESSIVE.sub("", pair.target[target_start:target_end])
     target_end = target_start + len(english)
-    key = " ".join(normalize_text(word) for word in re.findall(r"[^\W\d_]+", arabic))
+    key = name_key(arabic)
     initial = sentence_initial(pair.target, target_start)
     return NameSpan(arabic, key, english, (start, end), (target_start, target_end), initial)
 

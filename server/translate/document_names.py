@@ -42,6 +42,7 @@ from tarjama.glossary.clitics import stem_readings
 from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Term
 from tarjama.glossary.name_records import NameRecord, Occurrence, collect_names
+from tarjama.glossary.names import NAME_WORD
 from tarjama.glossary.normalize import normalize_text
 from tarjama.results import DOCUMENT_METHOD, DocumentTerm, Rendering, SentencePair, Span, TermHit
 from tarjama.server.translate.assemble import SentenceResult
@@ -66,7 +67,6 @@ _FUNCTION_WORDS = frozenset((
     "عند", "لدى", "حتى", "منذ", "خلال", "ضد", "عبر", "دون", "غير", "كل", "بعض", "هو", "هي",
     "هم", "نحن", "انه", "انها", "كان", "كانت", "وقال", "قال", "امس", "اليوم",
 ))  # fmt: skip
-_ARABIC_WORD = re.compile(r"[^\W\d_]+")
 
 
 def may_repeat_a_name(sources: Iterable[str]) -> bool:
@@ -82,7 +82,7 @@ def may_repeat_a_name(sources: Iterable[str]) -> bool:
     seen: set[str] = set()  # in the sentences before
     for source in sources:
         stems: set[str] = set()
-        for word in _ARABIC_WORD.findall(source):
+        for word in NAME_WORD.findall(source):
             normalised = normalize_text(word)
             if normalised not in _FUNCTION_WORDS:
                 stems |= {stem for _, stem in stem_readings(normalised) if len(stem) > 1}
