@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Collection, Sequence
 
+from tarjama.glossary.clitics import CONJUNCTIONS
 from tarjama.glossary.normalize import normalize_text
 from tarjama.server.translate.enforce import english
 from tarjama.server.translate.enforce.draft import Draft, HitPlan
@@ -117,7 +118,7 @@ def connector(sentence: str, first: HitPlan, second: HitPlan) -> str | None:
         normalized = normalize_text(token)
         if normalized in _CONNECTORS:
             words.append(_CONNECTORS[normalized])
-        elif normalized[:1] in ("و", "ف") and normalized[1:] in _CONNECTORS:
+        elif normalized[:1] in CONJUNCTIONS and normalized[1:] in _CONNECTORS:
             words += ["and", _CONNECTORS[normalized[1:]]]
         else:
             return None
