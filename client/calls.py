@@ -37,9 +37,16 @@ TermsArgument = Iterable[Term] | Mapping[str, str]
 R = TypeVar("R")
 
 
+RETRYABLE_CODES = ("UNAVAILABLE", "CANCELLED")
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How the channel retries a read-only call that failed with UNAVAILABLE.
+    """How the channel retries a read-only call that failed with UNAVAILABLE or CANCELLED.
+
+    CANCELLED is retried because a server that begins a graceful shutdown cancels the
+    calls it had accepted but not yet handed to its handlers (they never ran); a call this
+    client cancels itself is never retried (gRPC commits it).
 
     The n-th retry waits a random time up to min(max_backoff, initial_backoff *
     multiplier**n) (gRPC's jittered backoff), within the call's deadline. gRPC caps the
@@ -70,7 +77,7 @@ class RetryPolicy:
                 "initialBackoff": f"{self.initial_backoff}s",
                 "maxBackoff": f"{self.max_backoff}s",
                 "backoffMultiplier": self.multiplier,
-                "retryableStatusCodes": ["UNAVAILABLE"],
+                "retryableStatusCodes": list(RETRYABLE_CODES),
             }
         # round_robin: a target that resolves to several replicas (ipv4:A,B, a DNS name
         # with an address per replica, a headless Kubernetes Service) gets its calls

@@ -7,8 +7,9 @@
 
 Calls have a deadline (``timeout`` seconds, per call or for the client). Read-only calls
 are retried by the channel when the server is UNAVAILABLE (starting, stopping,
-unreachable), with exponential backoff and jitter, and never on any other status, since
-those would fail the same way again; glossary writes are never retried (see
+unreachable) or CANCELLED a call it never ran (its graceful shutdown began), with
+exponential backoff and jitter, and never on any other status, since those would fail
+the same way again; glossary writes are never retried (see
 :mod:`tarjama.client.calls`). Failures raise the :mod:`tarjama.client.errors` hierarchy
 with the server's message.
 """

@@ -37,7 +37,10 @@ SERVICE_NAME = "tarjama.v1.Translator"
 class Script:
     """What the fake does next; tests change it between calls."""
 
-    unavailable_times: int = 0  # fail this many calls with UNAVAILABLE first
+    unavailable_times: int = 0  # fail this many calls with failure_code first
+    # UNAVAILABLE, or CANCELLED as a server answers a call it accepted but never ran
+    # because its graceful shutdown began
+    failure_code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
     busy_retry_after_ms: int | None = None  # answer RESOURCE_EXHAUSTED with this delay
     delay_s: float = 0.0  # sleep before answering Translate
     token: str = ""  # bearer token writes need; "" for none
@@ -57,7 +60,7 @@ class FakeTranslator(translator_pb2_grpc.TranslatorServicer):
             self.script.metadata.append(dict(context.invocation_metadata()))
             if self.script.unavailable_times > 0:
                 self.script.unavailable_times -= 1
-                context.abort(grpc.StatusCode.UNAVAILABLE, "the server is starting")
+                context.abort(self.script.failure_code, "the server is starting")
 
     def _require_token(self, context: grpc.ServicerContext) -> None:
         if not self.script.token:

@@ -178,8 +178,9 @@ class Load:
                     # skip_cache: every call does real work on the replica that gets it.
                     translator.translate(text, skip_cache=True, request_id=f"{number}-{sent}")
                 except TarjamaError as error:
+                    code = error.code.name if error.code else "no status"
                     with self._lock:
-                        self.failures.append(str(error))
+                        self.failures.append(f"{code}: {error.details or error}")
                     continue
                 with self._lock:
                     self.done += 1

@@ -122,8 +122,12 @@ def test_response_round_trips_through_the_dataclasses(client: Translator, seed_a
     assert translation_to_proto(translation_from_proto(message)) == message
 
 
-def test_unavailable_is_retried_until_it_succeeds(client: Translator, fake: FakeServer):
+@pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED])
+def test_unavailable_or_cancelled_is_retried_until_it_succeeds(
+    client: Translator, fake: FakeServer, code: grpc.StatusCode
+):
     fake.script.unavailable_times = 2
+    fake.script.failure_code = code
 
     result = client.translate(SENTENCE)
 

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,15 @@ from tarjama.client import Translator
 from tarjama.client.errors import TarjamaError
 from tarjama.glossary import Glossary, Term
 from tarjama.results import HealthStatus
-from tests.replicas import Load, Replica, free_port, replicas, spread, wait_for_port
+from tests.replicas import (
+    SENTENCES,
+    Load,
+    Replica,
+    free_port,
+    replicas,
+    spread,
+    wait_for_port,
+)
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 CHECK_MS = 300  # the replicas' glossary_check_ms
@@ -220,16 +229,33 @@ def test_a_replica_killed_mid_load_costs_no_call(
 def test_sigterm_drains_one_replica_while_the_other_serves(
     fresh_cluster: tuple[str, list[Replica]],
 ) -> None:
+    """A stream held open on the replica across its SIGTERM shows a call in flight is
+    finished (its second document is sent only once the replica has begun to drain)."""
     address, (draining, survivor) = fresh_cluster
     load = Load(address)
+    gate = threading.Event()
+
+    def documents() -> Iterator[str]:
+        yield SENTENCES[0]
+        gate.wait(30)
+        yield SENTENCES[1]
+
     try:
         load.wait_until(10)
-        draining.process.send_signal(signal.SIGTERM)
+        with Translator(draining.address, timeout=60) as direct:
+            stream = direct.translate_stream(documents())
+            assert next(stream).translation  # the stream is in flight on the replica
+            draining.process.send_signal(signal.SIGTERM)
+            draining.wait_for("SIGTERM received", timeout=30)
+            gate.set()
+            rest = list(stream)
         assert draining.process.wait(30) == 0
         after_stop, served_before = load.done, survivor.calls()
         load.wait_until(after_stop + 20)
     finally:
+        gate.set()
         load.finish()
+    assert [bool(translation.translation) for translation in rest] == [True]
     assert load.failures == []
     messages = [str(entry["message"]) for entry in draining.log()]
     assert any(message.startswith("stopped in") for message in messages)
@@ -242,5 +268,6 @@ def test_sigterm_drains_one_replica_while_the_other_serves(
     drained = [str(e["status"]) for e in log[signalled:] if e.get("method") == "Translate"]
     assert set(before) == {"OK"}
     assert set(drained) <= {"OK", "UNAVAILABLE"}
-    assert "OK" in drained, "no call was in flight on the replica when it got SIGTERM"
+    streamed = [str(e["status"]) for e in log[signalled:] if e.get("method") == "TranslateStream"]
+    assert streamed == ["OK"]
     assert survivor.calls() >= served_before + 20
