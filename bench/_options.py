@@ -52,7 +52,20 @@ def parse_arguments(argv: list[str] | None, description: str, root: Path) -> arg
     parser.add_argument(
         "--clients-only", action="store_true", help="run (a) and (b) only, not (c)-(f)"
     )
+    parser.add_argument(
+        "--max-batch-sentences",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the server's max_batch_sentences for this run (default: the server's default); "
+        "the raw reference stays at its batch, so the ratios show what N does",
+    )
     args = parser.parse_args(argv)
+    if args.max_batch_sentences < 0:
+        parser.error(
+            f"--max-batch-sentences must be 1 or more (0: the server's default), "
+            f"not {args.max_batch_sentences}"
+        )
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, not {args.rounds}")
     args.selection = Selection(args.clients, args.rounds, args.clients_only)

@@ -50,9 +50,18 @@ class PeakMemory:
 class ServerProcess:
     """The tarjama server in a child process; ``stop()`` returns its memory."""
 
-    def __init__(self, model_dir: Path, home: Path, decoding: Decoding, log: Path) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        home: Path,
+        decoding: Decoding,
+        log: Path,
+        max_batch_sentences: int = 0,
+    ) -> None:
+        """``max_batch_sentences`` 0 keeps the server's default (a GPU's token batches aside)."""
         command = [sys.executable, __file__, "server", str(model_dir), "--home", str(home)]
         command += _decoding_arguments(decoding)
+        command += [f"--max-batch-sentences={max_batch_sentences}"]
         self._log = log.open("w", encoding="utf-8")
         self._process = subprocess.Popen(
             command,
@@ -191,7 +200,7 @@ class RecordingEngine(Engine):
         return super().translate_batch(sources, **options)
 
 
-def _serve(model_dir: Path, home: Path, decoding: Decoding) -> None:
+def _serve(model_dir: Path, home: Path, decoding: Decoding, max_batch_sentences: int) -> None:
     from tarjama.server.serve.app import configure_logging, create_server
     from tarjama.server.serve.config import ServerConfig
 
@@ -209,6 +218,8 @@ def _serve(model_dir: Path, home: Path, decoding: Decoding) -> None:
         config = replace(
             config, max_batch_sentences=GPU_BATCH_SENTENCES, max_batch_tokens=GPU_BATCH_TOKENS
         )
+    if max_batch_sentences:
+        config = replace(config, max_batch_sentences=max_batch_sentences)
     configure_logging(config)  # the request log costs what it costs a real server
     engine = RecordingEngine(
         model_dir,
@@ -250,12 +261,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--compute-type", default="int8", help="CTranslate2 compute type")
     parser.add_argument("--home", type=Path, help="server: its data folder")
     parser.add_argument("--batch-size", type=int, default=32, help="bare: sentences translated")
+    parser.add_argument(
+        "--max-batch-sentences", type=int, default=0, help="server: 0 for the server's default"
+    )
     args = parser.parse_args(argv)
     decoding = Decoding(
         args.beam_size, args.decode_length, args.threads, args.device, args.compute_type
     )
     if args.mode == "server":
-        _serve(args.model_dir, args.home, decoding)
+        _serve(args.model_dir, args.home, decoding, args.max_batch_sentences)
     else:
         _bare(args.model_dir, decoding, args.batch_size)
 

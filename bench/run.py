@@ -27,9 +27,12 @@ that path is checked by unit tests (options reach ``ctranslate2.Translator``), n
 
 ``--clients 1,32,64 --rounds 3 --clients-only`` runs (a) and those client counts of (b)
 three times over (the issue-16 targets with their spread), skipping (c)-(f).
+``--max-batch-sentences 64`` serves with that setting instead of the default, to weigh a
+default against its alternative (the raw reference keeps its batch of 32).
 
     python bench/run.py [--smoke] [--out DIR] [--device cpu|cuda] [--compute-type TYPE]
                         [--clients N,N,...] [--rounds R] [--clients-only]
+                        [--max-batch-sentences N]
 """
 
 from __future__ import annotations
@@ -111,8 +114,10 @@ class Benchmark:
         device: str = "cpu",
         compute_type: str = "",
         selection: Selection | None = None,
+        max_batch_sentences: int = 0,
     ) -> None:
         self.smoke = smoke
+        self.server_max_batch = max_batch_sentences  # 0: the server's default
         self.selection = selection or Selection()
         self.device = device
         self.compute_type = compute_type or DEFAULT_COMPUTE_TYPES[device]
@@ -144,7 +149,9 @@ class Benchmark:
         self.engine = RawEngine(self.model_dir, self.decoding)
         # On a GPU a block is cut by tokens; it takes about as many sentences as fill one.
         raw_batch = round(GPU_BATCH_TOKENS / mean_tokens) if self.decoding.by_tokens else RAW_BATCH
-        self.max_batch = GPU_BATCH_SENTENCES if self.decoding.by_tokens else MAX_BATCH_SENTENCES
+        self.max_batch = self.server_max_batch or (
+            GPU_BATCH_SENTENCES if self.decoding.by_tokens else MAX_BATCH_SENTENCES
+        )
         self.reference = RawReference(
             self.engine, self.sentences.take, raw_batch, self.sizes.block_batches
         )
@@ -158,6 +165,7 @@ class Benchmark:
             "decode_length": self.decoding.length,
             "beam_size": BEAM_SIZE,
             "intra_threads": self.decoding.threads,
+            "server_max_batch_sentences": self.max_batch,
             "device": self.device,
             "compute_type": self.compute_type,
         }
@@ -168,7 +176,9 @@ class Benchmark:
         self.reference.measure()
         if not self.decoding.by_tokens:  # thread count and batch size are CPU questions
             self._run("(a) variants", self.raw_variants)
-        server = ServerProcess(self.model_dir, home, self.decoding, self.out / "server.log")
+        server = ServerProcess(
+            self.model_dir, home, self.decoding, self.out / "server.log", self.server_max_batch
+        )
         try:
             with Translator(server.address, timeout=600, retries=0) as translator:
                 translator.translate(" ".join(self.sentences.take(4)), no_default_glossaries=True)
@@ -432,14 +442,22 @@ def _cores(cpu_seconds: float | None, wall_seconds: float) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv, __doc__.splitlines()[0], ROOT)
     args.out.mkdir(parents=True, exist_ok=True)
-    bench = Benchmark(args.smoke, args.out, args.device, args.compute_type, args.selection)
+    bench = Benchmark(
+        args.smoke,
+        args.out,
+        args.device,
+        args.compute_type,
+        args.selection,
+        args.max_batch_sentences,
+    )
     bench.run()
     results, model = bench.results, bench.results["model"]
     header = (
         f"tarjama benchmark ({results['mode']}): {model['architecture']}, "
         f"{model['device']} {model['compute_type']}, beam "
         f"{BEAM_SIZE}, {model['mean_source_tokens']} source tokens per sentence on average, "
-        f"{model['decode_length']} target tokens decoded per sentence; "
+        f"{model['decode_length']} target tokens decoded per sentence; server "
+        f"max_batch_sentences {model['server_max_batch_sentences']}; "
         f"{results['machine']['nproc']} cores ({results['machine']['cpu']}), load average "
         f"{results['machine']['load_average_at_start'][0]} at start; {results['seconds']} s\n\n"
     )
