@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -294,3 +295,31 @@ def test_cli_batch_on_a_local_ray(test_model_dir: Path, tmp_path: Path, capsys, 
     for identifier, row in from_ray.items():
         assert row["ok"] and row["sentences"] == in_process[identifier]["sentences"]
         assert row["term_hits"] == in_process[identifier]["term_hits"]
+
+
+@pytest.mark.slow
+def test_a_ray_pool_larger_than_the_cluster_fails_saying_so(
+    test_model_dir: Path, tmp_path: Path, capsys, monkeypatch
+):
+    """Ray would wait forever for actors a cluster has no room for; the job gives up after
+    ACTOR_START_TIMEOUT_S and says what to change."""
+    pytest.importorskip("ray", reason="needs tarjama[batch]")
+    import pyarrow
+    import pyarrow.parquet
+
+    from tarjama.server.bulk import ray_job
+
+    monkeypatch.setattr(ray_job, "ACTOR_START_TIMEOUT_S", 5)
+    monkeypatch.setenv("TARJAMA_HOME", str(tmp_path / "home"))
+    source = tmp_path / "in.parquet"
+    pyarrow.parquet.write_table(pyarrow.Table.from_pylist([{"id": "k", "text": KERRY}]), source)
+    ray_dir = Path(tempfile.mkdtemp(prefix="tjr"))
+    # Twice as many actors as the local Ray's CPUs hold at ACTOR_CPU_SHARE each.
+    too_many = int(2 * (os.cpu_count() or 1) / ray_job.ACTOR_CPU_SHARE) + 1
+    argv = ["batch", str(source), "--out", str(tmp_path / "out"), "--ray", "--ray-dir"]
+    argv += [str(ray_dir), "--actors", str(too_many), "--model", str(test_model_dir), "--quiet"]
+    run = run_cli(argv, capsys, monkeypatch)
+    shutil.rmtree(ray_dir, ignore_errors=True)
+    assert run.exit_code != 0
+    assert f"the {too_many} Ray actor(s) did not all start within 5 s" in run.stderr
+    assert "ask for fewer --actors" in run.stderr

@@ -9,7 +9,10 @@ Without an address a local Ray starts on loopback, with its files under ``temp_d
 usage reporting off. Each actor asks for less than one CPU so that Ray's read tasks
 always find one: with whole CPUs, two actors on two cores would starve the reader. An
 actor takes two batches at once (``BATCHES_PER_ACTOR``), so its model never waits for the
-next one; a corpus of fewer than two batches per actor therefore leaves actors idle.
+next one. The first batches are handed out only once every actor has loaded its model
+(``ACTOR_START_TIMEOUT_S``): Ray gives a batch to the least busy actor that is ready, and
+the first actor ready would otherwise take two batches while the others still load,
+which leaves them idle on a small corpus.
 Rows need an ``id`` column here (the in-process path numbers rows that have none).
 """
 
@@ -37,6 +40,9 @@ BATCH_ROWS = 32
 BATCHES_PER_ACTOR = 2
 # Ray puts Unix sockets ~60 characters deep below its folder; their paths end at 107.
 MAX_TEMP_DIR = 40
+# How long every actor may take to start (Ray, its imports, the model) before the job
+# fails saying so: on a cluster too small for the pool, Ray would otherwise wait forever.
+ACTOR_START_TIMEOUT_S = 600
 
 
 def run_ray(
@@ -103,6 +109,7 @@ def translate_on_ray(
     the server's ``load_engine``; the benchmark fixes the decoding length with it)."""
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the CLI draws its own
+    context.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     dataset = _read(ray, inputs)
     if done:
@@ -121,11 +128,18 @@ def translate_on_ray(
         num_cpus=ACTOR_CPU_SHARE,
         batch_format="pyarrow",
     )
-    for batch in results.iter_batches(batch_size=BATCH_ROWS, batch_format="pyarrow"):
-        for row in batch.to_pylist():
-            write(row)
-            if on_row:
-                on_row(row)
+    try:
+        for batch in results.iter_batches(batch_size=BATCH_ROWS, batch_format="pyarrow"):
+            for row in batch.to_pylist():
+                write(row)
+                if on_row:
+                    on_row(row)
+    except ray.exceptions.GetTimeoutError:
+        raise BulkInputError(
+            f"the {actors} Ray actor(s) did not all start within {ACTOR_START_TIMEOUT_S} s: "
+            f"each needs {ACTOR_CPU_SHARE} CPU and loads the model; ask for fewer --actors "
+            "or add nodes to the cluster"
+        ) from None
 
 
 def _read(ray: Any, inputs: Sequence[Path]) -> Any:
