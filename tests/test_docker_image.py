@@ -9,6 +9,8 @@ containers use the host's network, so no bridge, port publishing or iptables is 
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,16 +124,37 @@ def test_the_server_runs_as_the_image_user_not_root(daemon: Docker, server: Cont
 def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
     daemon: Docker, image: str, data_volume: str
 ) -> None:
+    """A stream held open across `docker stop` shows a call in flight is finished: its
+    second document is sent only once the server has logged the signal."""
     container = start(daemon, image, data_volume)
+    gate = threading.Event()
+
+    def documents() -> Iterator[str]:
+        yield SENTENCES[0]
+        gate.wait(30)
+        yield SENTENCES[1]
+
     try:
         load = Load(container.address, threads=4)
         try:
             load.wait_until(10)
             assert load.failures == []
-            # Docker's default timeout (10 s), as a user would stop it: the image's grace
-            # period is below it, so the server drains and exits before Docker kills it.
-            daemon.run("stop", container.name, timeout=60)
+            with Translator(container.address, timeout=60) as direct:
+                stream = direct.translate_stream(documents())
+                assert next(stream).translation  # the stream is in flight on the server
+                # Docker's default timeout (10 s), as a user would stop it: the image's
+                # grace period is below it, so the server drains and exits before Docker
+                # kills it.
+                stopping = threading.Thread(
+                    target=daemon.run, args=("stop", container.name), kwargs={"timeout": 60}
+                )
+                stopping.start()
+                wait_for_log(daemon, container.name, "SIGTERM")
+                gate.set()
+                rest = list(stream)
+                stopping.join(60)
         finally:
+            gate.set()
             load.finish()
         state = daemon.inspect(container.name)["State"]
         log = daemon.logs(container.name)
@@ -139,6 +162,7 @@ def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
         remove(daemon, container.name)
     assert isinstance(state, dict)
     assert (state["ExitCode"], state["OOMKilled"]) == (0, False), "killed, not drained"
+    assert [bool(translation.translation) for translation in rest] == [True]
     messages = [str(entry["message"]) for entry in log]
     signalled = next(n for n, m in enumerate(messages) if m.startswith("SIGTERM"))
     assert any(m.startswith("stopped in") for m in messages[signalled:])
@@ -148,7 +172,17 @@ def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
     # A call still waiting for a thread when the drain began may be refused UNAVAILABLE
     # (retryable elsewhere); the calls already running were answered.
     assert set(drained) <= {"OK", "UNAVAILABLE"}
-    assert "OK" in drained, "no call was in flight when the container got SIGTERM"
+    streamed = [str(e["status"]) for e in log[signalled:] if e.get("method") == "TranslateStream"]
+    assert streamed == ["OK"]
+
+
+def wait_for_log(daemon: Docker, name: str, prefix: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(str(entry["message"]).startswith(prefix) for entry in daemon.logs(name)):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the container logged no {prefix!r} within {timeout:.0f} s")
 
 
 def test_the_model_and_the_glossaries_live_in_the_volume(
