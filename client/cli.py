@@ -43,6 +43,11 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 term``, ``2 terms``: a count as the user reads it."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tarjama import __version__
 

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError
+from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, CliError, counted
 from tarjama.glossary import (
     Glossary,
     GlossaryError,
@@ -93,7 +93,8 @@ def run_validate(args: argparse.Namespace) -> int:
             _print_problems(error.problems)
             continue
         version = f", version {glossary.version}" if glossary.version is not None else ""
-        print(f"OK {argument}: {len(glossary.terms)} terms (glossary {glossary.name!r}{version})")
+        terms = counted(len(glossary.terms), "term")
+        print(f"OK {argument}: {terms} (glossary {glossary.name!r}{version})")
     if failed:
         print(f"{failed} of {len(args.files)} glossaries are invalid", file=sys.stderr)
         return EXIT_FAILURE

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
-from tarjama.client.cli import EXIT_OK, CliError
+from tarjama.client.cli import EXIT_OK, CliError, counted
 from tarjama.client.cli_connect import add_connection_options, cli_error, connect
 from tarjama.client.errors import TarjamaError
 from tarjama.glossary import GlossaryError, dump_glossary, load_glossary
@@ -148,7 +148,7 @@ def run_push(args: argparse.Namespace) -> int:
             stored = _call(
                 args, translator.put_glossary, text, expected_version=args.expected_version
             )
-    print(f"pushed {stored.name} version {stored.version} ({len(stored.terms)} terms)")
+    print(f"pushed {stored.name} version {stored.version} ({counted(len(stored.terms), 'term')})")
     return EXIT_OK
 
 

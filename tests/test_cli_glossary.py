@@ -37,6 +37,15 @@ def test_validate_prints_one_ok_line_per_valid_file(capsys: pytest.CaptureFixtur
     assert captured.err == ""
 
 
+def test_validate_counts_a_single_term_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    single = tmp_path / "single.yaml"
+    single.write_text("name: single\nterms:\n  - source: بوتين\n    target: Putin\n", "utf-8")
+    assert main(["glossary", "validate", str(single)]) == EXIT_OK
+    assert capsys.readouterr().out == f"OK {single}: 1 term (glossary 'single')\n"
+
+
 def test_validate_lists_every_problem_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["glossary", "validate", NEWS_SMALL, INVALID]) == EXIT_FAILURE
     captured = capsys.readouterr()
