@@ -272,7 +272,7 @@ def test_push_with_the_token_from_the_environment(cli, fake, tmp_path: Path, mon
 
     run = cli("glossary", "push", str(path), "--server", fake.address)
 
-    assert (run.exit_code, run.stdout) == (0, "pushed local-names version 1 (1 terms)\n")
+    assert (run.exit_code, run.stdout) == (0, "pushed local-names version 1 (1 term)\n")
 
 
 def test_push_of_an_invalid_glossary_lists_every_problem(cli, fake: FakeServer, tmp_path: Path):
