@@ -4,7 +4,9 @@ One corpus of documents (JSON Lines, ids, no glossaries) is translated in one ru
 
 * raw CTranslate2 ``translate_batch`` over the corpus's own sentences, batch 32: the
   reference, measured in a block before and after every other path (``_reference.py``);
-* the in-process path (``BulkTranslator``, what ``tarjama batch`` runs by default);
+* the in-process path (``BulkTranslator``, what ``tarjama batch`` runs by default), and
+  again with ``--no-document-terms``: the document terms ask for the word alignment
+  wherever a word repeats in a document, and this prices that;
 * the Ray path (``tarjama batch --ray``): a local Ray, one actor, then two actors, each
   job in its own Ray session, as the CLI starts one; the session's start and shutdown are
   timed apart from the job (a cluster is started once for many corpora).
@@ -196,13 +198,18 @@ def _check(rows_written: list[dict[str, Any]], documents: int, sentences: int) -
 
 
 def in_process(
-    corpus: Path, out: Path, config: ServerConfig, load: Callable[[ServerConfig], Engine]
+    corpus: Path,
+    out: Path,
+    config: ServerConfig,
+    load: Callable[[ServerConfig], Engine],
+    document_terms: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """``tarjama batch`` without --ray; the rows, its seconds and this process's CPU's."""
+    """``tarjama batch`` without --ray (``document_terms=False``: ``--no-document-terms``);
+    the rows, its seconds and this process's CPU's."""
     written: list[dict[str, Any]] = []
     cpu_before, began, started = process_cpu_seconds(), time.time(), time.perf_counter()
     sink = Sink(out)
-    with BulkTranslator(config, load(config)) as translator:
+    with BulkTranslator(config, load(config), document_terms=document_terms) as translator:
         for row in translator.translate_rows(read_rows([corpus]), jobs=JOBS):
             sink.write(row)
             written.append(row)
@@ -305,7 +312,7 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
     results = []
 
     def measure(name: str, job: Callable[[Path], Any]) -> PathResult:
-        target = out / f"out-{name.replace(' ', '-')}"
+        target = out / ("out-" + "-".join(name.replace(",", "").split()))
         shutil.rmtree(target, ignore_errors=True)
         (written, extra), reference = raw.bracket(lambda: job(target))
         _check(written, len(documents), len(sentences))
@@ -318,14 +325,17 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
         print(f"{name}: {result.sentences_per_s:.2f} sentences/s, {result.ratio:.2f}x raw")
         return result
 
-    def local(target: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
-        return in_process(corpus, target, config, load)
+    def local(
+        target: Path, document_terms: bool = True
+    ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+        return in_process(corpus, target, config, load, document_terms)
 
     def ray(actors: int, target: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
         timings: dict[str, float] = {}
         return on_ray(corpus, target, config, load, actors, timings), timings
 
     results.append(measure("in-process", local))
+    results.append(measure("in-process, no document terms", partial(local, document_terms=False)))
     results.append(measure("Ray 1 actor", partial(ray, 1)))
     results.append(measure("Ray 2 actors", partial(ray, 2)))
     setup = {
@@ -350,7 +360,7 @@ def table(results: Sequence[PathResult], raw: RawReference) -> str:
         f"{raw.cores_busy:.2f} cores busy | | |",
     ]
     for r in results:
-        target = IN_PROCESS_TARGET if r.name == "in-process" else RAY_TARGET
+        target = IN_PROCESS_TARGET if r.name.startswith("in-process") else RAY_TARGET
         ratio = f"{r.ratio:.2f}"
         if r.cpu_seconds:
             ratio += f" (CPU {raw.cpu_seconds_per_sentence * r.sentences / r.cpu_seconds:.2f})"

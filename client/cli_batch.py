@@ -56,6 +56,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--jobs", "-j", type=int, default=8, metavar="N", help="documents in flight per model"
     )
     parser.add_argument("--model", metavar="PATH|NAME", help="default: the model store's default")
+    parser.add_argument(
+        "--no-document-terms",
+        action="store_true",
+        help="leave a name the model writes two ways in a document as it wrote it",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
     parser.set_defaults(func=run_batch)
 
@@ -103,13 +108,21 @@ def run_batch(args: argparse.Namespace) -> int:
                         actors=args.actors,
                         temp_dir=args.ray_dir or Path(scratch),
                         jobs=args.jobs,
+                        document_terms=not args.no_document_terms,
                         on_row=on_row,
                     )
             else:
                 from tarjama.server.bulk.local import run_local
 
                 rows = (row for row in read_rows(args.inputs) if str(row["id"]) not in done)
-                run_local(rows, sink.write, config, jobs=args.jobs, on_row=on_row)
+                run_local(
+                    rows,
+                    sink.write,
+                    config,
+                    jobs=args.jobs,
+                    document_terms=not args.no_document_terms,
+                    on_row=on_row,
+                )
         finally:
             sink.close()
             progress.finish(summary=True)

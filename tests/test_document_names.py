@@ -300,6 +300,28 @@ def test_the_client_and_the_cli_switch_document_terms_off(
     assert not off_json.get("document_terms") and "Bashar al Assad" in off_json["translation"]
 
 
+def test_tarjama_batch_switches_document_terms_off(
+    test_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setenv("TARJAMA_HOME", str(tmp_path / "home"))
+    source = tmp_path / "in.jsonl"
+    row = {"id": "assad", "text": "\n".join([MET_ASSAD, WELCOMED_ASSAD]), "glossaries": []}
+    source.write_text(json.dumps(row, ensure_ascii=False) + "\n", "utf-8")
+    argv = ["batch", str(source), "--model", str(test_model_dir), "--quiet", "--out"]
+    runs = [
+        run_cli([*argv, str(tmp_path / out), *flag], capsys, monkeypatch)
+        for out, flag in (("on.jsonl", []), ("off.jsonl", ["--no-document-terms"]))
+    ]
+    assert [run.exit_code for run in runs] == [0, 0]
+    on, off = (
+        json.loads(json.loads((tmp_path / out).read_text("utf-8"))["response"])
+        for out in ("on.jsonl", "off.jsonl")
+    )
+    assert [term["target_term"] for term in on["document_terms"]] == ["Bashar al-Assad"]
+    assert "Bashar al Assad" not in on["translation"]
+    assert not off.get("document_terms") and "Bashar al Assad" in off["translation"]
+
+
 def test_pieces_of_a_document_are_harmonised_one_by_one(served: str) -> None:
     """Each piece chooses on its own; the joined result lists each piece's terms merged."""
     first, second = "\n".join([MET_ASSAD, WELCOMED_ASSAD]), "\n".join([TALKS_ASSAD, WELCOMED_ASSAD])

@@ -35,8 +35,11 @@ Row = dict[str, Any]
 class BulkTranslator:
     """One model with its backend; :meth:`translate_rows` keeps ``jobs`` documents in flight."""
 
-    def __init__(self, config: ServerConfig, engine: Engine | None = None) -> None:
+    def __init__(
+        self, config: ServerConfig, engine: Engine | None = None, *, document_terms: bool = True
+    ) -> None:
         self.config = config
+        self.document_terms = document_terms  # False: names left as the model wrote them
         self.backend: Backend = build_backend(config, engine or load_engine(config), NullMetrics())
         self._service = TranslatorService(config)
         self._service.attach(self.backend)
@@ -69,7 +72,9 @@ class BulkTranslator:
         if problem:
             return failed_row(identifier, problem)
         try:
-            response = self._service.Translate(translate_request(row), _ROW_CALL)
+            response = self._service.Translate(
+                translate_request(row, document_terms=self.document_terms), _ROW_CALL
+            )
         except RowRefused as refusal:
             return failed_row(identifier, refusal.message)
         except Exception as error:  # a bad document must not stop a million-row job
@@ -88,10 +93,11 @@ class BulkTranslator:
         }
 
 
-def translate_request(row: Row) -> pb.TranslateRequest:
+def translate_request(row: Row, *, document_terms: bool = True) -> pb.TranslateRequest:
     """What a client would send for the row (see :func:`row_problem` for its fields).
 
     No ``glossaries`` means the server's defaults; an empty list means none.
+    ``document_terms=False`` is the job's ``--no-document-terms``.
     """
     glossaries = row.get("glossaries")
     none_named = glossaries is not None and not glossaries
@@ -99,7 +105,9 @@ def translate_request(row: Row) -> pb.TranslateRequest:
         text=row["text"],
         glossaries=glossaries or (),
         mime_type=row.get("mime_type") or "",
-        options=pb.TranslateOptions(no_default_glossaries=none_named),
+        options=pb.TranslateOptions(
+            no_default_glossaries=none_named, no_document_terms=not document_terms
+        ),
     )
 
 
@@ -135,9 +143,10 @@ def run_local(
     config: ServerConfig,
     *,
     jobs: int,
+    document_terms: bool = True,
     on_row: Callable[[Row], None] | None = None,
 ) -> None:
-    with BulkTranslator(config) as translator:
+    with BulkTranslator(config, document_terms=document_terms) as translator:
         for result in translator.translate_rows(rows, jobs=jobs):
             write(result)
             if on_row:

@@ -55,11 +55,20 @@ def run_ray(
     actors: int,
     temp_dir: Path,
     jobs: int,
+    document_terms: bool = True,
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     with ray_session(address, temp_dir) as ray:
         translate_on_ray(
-            ray, inputs, write, config, done=done, actors=actors, jobs=jobs, on_row=on_row
+            ray,
+            inputs,
+            write,
+            config,
+            done=done,
+            actors=actors,
+            jobs=jobs,
+            document_terms=document_terms,
+            on_row=on_row,
         )
 
 
@@ -102,6 +111,7 @@ def translate_on_ray(
     done: set[str],
     actors: int,
     jobs: int,
+    document_terms: bool = True,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     load: Callable[[ServerConfig], Engine] | None = None,
 ) -> None:
@@ -118,7 +128,12 @@ def translate_on_ray(
     per_actor = replace(config, intra_threads=max(1, cores // max(1, actors)))
     results = dataset.map_batches(
         TranslateBatches,
-        fn_constructor_kwargs={"config": per_actor, "jobs": jobs, "load": load},
+        fn_constructor_kwargs={
+            "config": per_actor,
+            "jobs": jobs,
+            "load": load,
+            "document_terms": document_terms,
+        },
         batch_size=BATCH_ROWS,
         compute=ray.data.ActorPoolStrategy(
             size=actors,
@@ -156,11 +171,16 @@ class TranslateBatches:
     """A Ray actor: one model, translating batches of rows."""
 
     def __init__(
-        self, config: ServerConfig, jobs: int, load: Callable[[ServerConfig], Engine] | None
+        self,
+        config: ServerConfig,
+        jobs: int,
+        load: Callable[[ServerConfig], Engine] | None,
+        document_terms: bool = True,
     ) -> None:
         from tarjama.server.bulk.local import BulkTranslator
 
-        self.translator = BulkTranslator(config, load(config) if load else None)
+        engine = load(config) if load else None
+        self.translator = BulkTranslator(config, engine, document_terms=document_terms)
         self.jobs = jobs  # per batch: the batcher caps the model's calls all the same
 
     def __call__(self, batch: Any) -> Any:
