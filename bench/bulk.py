@@ -2,11 +2,14 @@
 
 One corpus of documents (JSON Lines, ids, no glossaries) is translated in one run by:
 
-* raw CTranslate2 ``translate_batch`` over the corpus's own sentences, batch 32: the
-  reference, measured in a block before and after every other path (``_reference.py``);
-* the in-process path (``BulkTranslator``, what ``tarjama batch`` runs by default), and
-  again with ``--no-document-terms``: the document terms ask for the word alignment
-  wherever a word repeats in a document, and this prices that;
+* raw CTranslate2 ``translate_batch`` over the corpus's own sentences, batch 32, in the
+  threads' layout ``tarjama batch`` uses (one one-thread batch per core at once,
+  ``tarjama.server.bulk.threads``; faster than one batch of every core): the reference,
+  measured in a block before and after every other path (``_reference.py``);
+* the in-process path (``BulkTranslator``, what ``tarjama batch`` runs by default), again
+  with ``--no-document-terms`` (the document terms ask for the word alignment wherever a
+  word repeats in a document: this prices that), and again in the server's layout (one
+  batch with every core's thread), to show what the layout is worth;
 * the Ray path (``tarjama batch --ray``): a local Ray, one actor, then two actors, each
   job in its own Ray session, as the CLI starts one; the session's start and shutdown are
   timed apart from the job (a cluster is started once for many corpora).
@@ -49,14 +52,14 @@ from bench._workload import SentencePool  # noqa: E402
 from bench.make_model import FULL, ensure_model  # noqa: E402
 from tarjama.server.bulk.local import BulkTranslator  # noqa: E402
 from tarjama.server.bulk.rows import Sink, read_rows  # noqa: E402
-from tarjama.server.serve.config import ServerConfig  # noqa: E402
+from tarjama.server.bulk.threads import default_jobs, for_throughput  # noqa: E402
+from tarjama.server.serve.config import ServerConfig, physical_cores  # noqa: E402
 from tarjama.server.translate.engine import Engine, EngineOptions  # noqa: E402
 from tarjama.server.translate.segment import segment  # noqa: E402
 
 BEAM_SIZE = 4
 RAW_BATCH = 32
 LENGTH_FACTOR = 1.1
-JOBS = 8  # documents in flight per model: the CLI's default
 IN_PROCESS_TARGET, RAY_TARGET = 0.95, 0.85
 # Sentences per document, in turn (before segmentation): short news items to long ones.
 SENTENCES_PER_DOCUMENT = (2, 6, 3, 5, 4)
@@ -150,6 +153,7 @@ class RecordingEngine(Engine):
 def fixed_length_engine(config: ServerConfig, *, length: int, records: Path) -> Engine:
     """What each path's model is: the server's engine options, decoding ``length`` tokens."""
     options = EngineOptions(
+        inter_threads=config.inter_threads,
         intra_threads=config.intra_threads,
         beam_size=config.beam_size,
         min_decoding_length=length,
@@ -210,7 +214,7 @@ def in_process(
     cpu_before, began, started = process_cpu_seconds(), time.time(), time.perf_counter()
     sink = Sink(out)
     with BulkTranslator(config, load(config), document_terms=document_terms) as translator:
-        for row in translator.translate_rows(read_rows([corpus]), jobs=JOBS):
+        for row in translator.translate_rows(read_rows([corpus]), jobs=default_jobs(config)):
             sink.write(row)
             written.append(row)
     sink.close()
@@ -248,7 +252,7 @@ def on_ray(
                 config,
                 done=set(),
                 actors=actors,
-                jobs=JOBS,
+                jobs=None,  # the CLI's default
                 on_row=written.append,
                 load=load,
             )
@@ -260,6 +264,10 @@ def on_ray(
     finally:
         shutil.rmtree(ray_dir, ignore_errors=True)
     return written
+
+
+def _cycled(sentences: Sequence[str], count: int) -> list[str]:
+    return list(islice(cycle(sentences), count))
 
 
 def descendants_cpu_seconds() -> float:
@@ -284,23 +292,12 @@ def descendants_cpu_seconds() -> float:
 
 def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[str, Any]]:
     model = ensure_model(FULL)
-    cores = os.cpu_count() or 1
+    cores = physical_cores()
     documents, sentences = make_corpus(sizes.documents, seed=14)
     probe = RawEngine(model, Decoding(BEAM_SIZE, 1, cores))
     mean_tokens = statistics.mean(len(pieces) for pieces in probe.pieces(sentences))
-    decoding = Decoding(BEAM_SIZE, round(LENGTH_FACTOR * mean_tokens), cores)
-    raw = RawReference(
-        RawEngine(model, decoding),
-        lambda count: list(islice(cycle(sentences), count)),  # the corpus's own sentences
-        RAW_BATCH,
-        sizes.raw_batches,
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    corpus = out / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
-    records = out / "batches"
-    records.mkdir(exist_ok=True)
-    _read_calls(records)  # leftovers of an interrupted run
+    # The server's layout (one batch, every core); what `tarjama batch` runs instead (one
+    # one-thread batch per core at once) is the raw reference, as the faster of the two.
     config = ServerConfig(
         home=out / "home",
         model=str(model),
@@ -308,6 +305,19 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
         intra_threads=cores,
         default_glossaries=(),
     )
+    batch_job = for_throughput(config, cores)
+    length = round(LENGTH_FACTOR * mean_tokens)
+    decoding = Decoding(
+        BEAM_SIZE, length, batch_job.intra_threads, parallel=batch_job.inter_threads
+    )
+    take = partial(_cycled, sentences)  # the corpus's own sentences
+    raw = RawReference(RawEngine(model, decoding), take, RAW_BATCH, sizes.raw_batches)
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = out / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
+    records = out / "batches"
+    records.mkdir(exist_ok=True)
+    _read_calls(records)  # leftovers of an interrupted run
     load = partial(fixed_length_engine, length=decoding.length, records=records)
     results = []
 
@@ -326,9 +336,9 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
         return result
 
     def local(
-        target: Path, document_terms: bool = True
+        target: Path, document_terms: bool = True, layout: ServerConfig = batch_job
     ) -> tuple[list[dict[str, Any]], dict[str, float]]:
-        return in_process(corpus, target, config, load, document_terms)
+        return in_process(corpus, target, layout, load, document_terms)
 
     def ray(actors: int, target: Path) -> tuple[list[dict[str, Any]], dict[str, float]]:
         timings: dict[str, float] = {}
@@ -336,6 +346,8 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
 
     results.append(measure("in-process", local))
     results.append(measure("in-process, no document terms", partial(local, document_terms=False)))
+    server_layout = f"in-process, the server's layout (1 batch of {cores} threads)"
+    results.append(measure(server_layout, partial(local, layout=config)))
     results.append(measure("Ray 1 actor", partial(ray, 1)))
     results.append(measure("Ray 2 actors", partial(ray, 2)))
     setup = {
@@ -344,8 +356,9 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
         "mean_source_tokens": round(mean_tokens, 1),
         "decode_length": decoding.length,
         "beam_size": BEAM_SIZE,
-        "intra_threads": cores,
-        "jobs": JOBS,
+        "cores": cores,
+        "raw_layout": {"inter_threads": decoding.parallel, "intra_threads": decoding.threads},
+        "jobs_in_process": default_jobs(batch_job),
     }
     return results, raw, setup
 
@@ -355,7 +368,8 @@ def table(results: Sequence[PathResult], raw: RawReference) -> str:
         "| path | documents/s | sentences/s | ratio to raw | while translating "
         "| where the job's time went | target | result |",
         "|---|---|---|---|---|---|---|---|",
-        f"| raw CTranslate2, batch {RAW_BATCH} | | {raw.mean_rate:.2f} (mean of "
+        f"| raw CTranslate2, batch {RAW_BATCH}, {raw.engine.decoding.parallel} at once of "
+        f"{raw.engine.decoding.threads} thread(s) | | {raw.mean_rate:.2f} (mean of "
         f"{len(raw.blocks)} blocks, {spread(raw.rates)}) | 1.00 | | "
         f"{raw.cores_busy:.2f} cores busy | | |",
     ]

@@ -354,15 +354,23 @@ class Benchmark:
         self.report.rows[0:0] = [Row(name, measured, "1.00"), *self.variant_rows]
 
     def raw_variants(self) -> None:
-        """Two raw blocks behind the server's defaults: CTranslate2 choosing its own threads
-        (intra_threads 0) against one per core, and the other batch size candidate against
-        the default max_batch_sentences (a ratio below 1 says the default is the faster)."""
+        """Raw blocks behind the server's defaults: CTranslate2 choosing its own threads
+        (intra_threads 0) against one per core, the other batch size candidate against the
+        default max_batch_sentences, and one batch per core at a time with one thread each
+        against one batch with every core (a ratio below 1 says the default is the faster)."""
         variants = [
             ("a_default_threads", "(a) the same, intra_threads 0 (CTranslate2's own choice)",
              RawEngine(self.model_dir, replace(self.decoding, threads=0)), RAW_BATCH, True),
             ("a_large_batch", f"(a) the same, batch {OTHER_BATCH} (the default "
              f"max_batch_sentences is {MAX_BATCH_SENTENCES})", self.engine, OTHER_BATCH, False),
         ]  # fmt: skip
+        if self.device == "cpu" and self.cores > 1:  # a GPU runs one batch at a time
+            parallel = replace(self.decoding, threads=1, parallel=self.cores)
+            variants.append((
+                "a_parallel", f"(a) the same, {self.cores} batches at once of 1 thread each "
+                f"(inter_threads {self.cores}, intra_threads 1)",
+                RawEngine(self.model_dir, parallel), RAW_BATCH, True,
+            ))  # fmt: skip
         for key, name, engine, batch, warm_up in variants:
             sentences = self.sentences.take(batch * (self.sizes.block_batches + warm_up))
             block, reference = self.reference.bracket(

@@ -8,7 +8,9 @@ Each input row (``id``, ``text``, optional ``glossaries`` and ``mime_type``) giv
 output row with the translation and the server's full response; a rerun skips the ids
 already written, and a document that fails (over a limit of the server's, say) is a row
 with the server's error while the job goes on (see :mod:`tarjama.server.bulk.rows`). The
-model, glossaries, limits and settings are the server's (``TARJAMA_*``, ``--model``).
+model, glossaries, limits and settings are the server's (``TARJAMA_*``, ``--model``),
+except the CTranslate2 threads: a batch job runs one one-thread batch per core at once
+(see :mod:`tarjama.server.bulk.threads`) unless ``TARJAMA_*_THREADS`` set them.
 """
 
 from __future__ import annotations
@@ -53,7 +55,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="with a local Ray: its files (default: a temporary folder)",
     )
     parser.add_argument(
-        "--jobs", "-j", type=int, default=8, metavar="N", help="documents in flight per model"
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="documents in flight per model (default: 8 per CTranslate2 thread)",
     )
     parser.add_argument("--model", metavar="PATH|NAME", help="default: the model store's default")
     parser.add_argument(
@@ -72,7 +78,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from tarjama.server.serve.config import ConfigError, load_config
 
     cannot_run: tuple[type[Exception], ...] = (BulkInputError, *startup_errors())
-    if args.jobs < 1 or args.actors < 1:
+    if (args.jobs is not None and args.jobs < 1) or args.actors < 1:
         raise CliError("--jobs and --actors take 1 or more", EXIT_USAGE)
     missing = [str(path) for path in args.inputs if not path.is_file()]
     if missing:

@@ -21,8 +21,9 @@ import grpc
 from google.protobuf import json_format
 
 from tarjama.server.bulk.rows import failed_row, row_problem
+from tarjama.server.bulk.threads import default_jobs, for_throughput
 from tarjama.server.serve.app import build_backend, load_engine
-from tarjama.server.serve.config import ServerConfig
+from tarjama.server.serve.config import ServerConfig, physical_cores
 from tarjama.server.serve.messages import MAX_REQUEST_ID
 from tarjama.server.serve.metrics import NullMetrics
 from tarjama.server.serve.service import Backend, TranslatorService
@@ -142,12 +143,15 @@ def run_local(
     write: Callable[[Row], None],
     config: ServerConfig,
     *,
-    jobs: int,
+    jobs: int | None = None,
     document_terms: bool = True,
     on_row: Callable[[Row], None] | None = None,
 ) -> None:
+    """``tarjama batch`` in this process: the machine's cores laid out for throughput
+    (:mod:`.threads`); ``jobs`` documents in flight (None: enough for every thread)."""
+    config = for_throughput(config, physical_cores())
     with BulkTranslator(config, document_terms=document_terms) as translator:
-        for result in translator.translate_rows(rows, jobs=jobs):
+        for result in translator.translate_rows(rows, jobs=jobs or default_jobs(config)):
             write(result)
             if on_row:
                 on_row(result)

@@ -1,9 +1,10 @@
 """The same rows translated on Ray Data: the input read by Ray, an actor pool of models.
 
 ``read_json``/``read_parquet`` → ``filter`` (ids an earlier run wrote) → ``map_batches``
-with an actor pool, each actor one :class:`BulkTranslator` (one model, its CTranslate2
-threads) → result batches streamed back to the driver, which writes them with the same
-:class:`Sink` as the in-process path, so output and resuming are the same on both.
+with an actor pool, each actor one :class:`BulkTranslator` (one model; its node's cores
+divided among the actors, laid out for throughput by :mod:`.threads`) → result batches
+streamed back to the driver, which writes them with the same :class:`Sink` as the
+in-process path, so output and resuming are the same on both.
 
 Without an address a local Ray starts on loopback, with its files under ``temp_dir`` and
 usage reporting off. Each actor asks for less than one CPU so that Ray's read tasks
@@ -22,11 +23,11 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tarjama.server.bulk.rows import OUTPUT_COLUMNS, BulkInputError
+from tarjama.server.bulk.threads import default_jobs, for_throughput
 from tarjama.server.serve.config import ServerConfig
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def run_ray(
     address: str | None,
     actors: int,
     temp_dir: Path,
-    jobs: int,
+    jobs: int | None,
     document_terms: bool = True,
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
@@ -110,13 +111,14 @@ def translate_on_ray(
     *,
     done: set[str],
     actors: int,
-    jobs: int,
+    jobs: int | None,
     document_terms: bool = True,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     load: Callable[[ServerConfig], Engine] | None = None,
 ) -> None:
     """One job in a :func:`ray_session`; ``load`` builds each actor's engine (by default
-    the server's ``load_engine``; the benchmark fixes the decoding length with it)."""
+    the server's ``load_engine``; the benchmark fixes the decoding length with it).
+    ``jobs``: documents in flight per actor's batch (None: enough for its threads)."""
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the CLI draws its own
     context.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
@@ -125,12 +127,12 @@ def translate_on_ray(
     if done:
         dataset = dataset.filter(lambda row: str(row.get("id")) not in done)
     cores = os.cpu_count() or 1
-    per_actor = replace(config, intra_threads=max(1, cores // max(1, actors)))
+    per_actor = for_throughput(config, max(1, cores // max(1, actors)))
     results = dataset.map_batches(
         TranslateBatches,
         fn_constructor_kwargs={
             "config": per_actor,
-            "jobs": jobs,
+            "jobs": jobs or default_jobs(per_actor),
             "load": load,
             "document_terms": document_terms,
         },
