@@ -27,6 +27,14 @@ def live_server(model_dir: Path, home: Path, **settings: Any) -> Iterator[str]:
         **{"home": home, "host": "127.0.0.1", "port": 0, "beam_size": 1, "auth_token": TOKEN}
         | settings
     )
+    with serving(engine, config) as address:
+        yield address
+
+
+@contextmanager
+def serving(engine: Engine, config: ServerConfig) -> Iterator[str]:
+    """Yields the address of a started server with this engine and configuration (whose
+    host must be 127.0.0.1, its port 0 for a free one)."""
     server, port = create_server(config, engine)
     server.start()
     try:

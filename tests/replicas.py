@@ -198,5 +198,21 @@ class Load:
             worker.join(60)
 
 
+class HeldStream:
+    """Two documents on one stream, the second sent only on :meth:`release`: a call that
+    stays in flight for as long as a test needs (across a SIGTERM, say)."""
+
+    def __init__(self) -> None:
+        self._gate = threading.Event()
+
+    def documents(self) -> Iterator[str]:
+        yield SENTENCES[0]
+        self._gate.wait(30)
+        yield SENTENCES[1]
+
+    def release(self) -> None:
+        self._gate.set()
+
+
 def spread(replicas: Sequence[Replica]) -> list[int]:
     return [replica.calls() for replica in replicas]

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from tarjama.client.errors import TarjamaError
 from tarjama.glossary import Glossary, Term
 from tarjama.results import HealthStatus
 from tests.replicas import (
-    SENTENCES,
+    HeldStream,
     Load,
     Replica,
     free_port,
@@ -233,27 +232,22 @@ def test_sigterm_drains_one_replica_while_the_other_serves(
     finished (its second document is sent only once the replica has begun to drain)."""
     address, (draining, survivor) = fresh_cluster
     load = Load(address)
-    gate = threading.Event()
-
-    def documents() -> Iterator[str]:
-        yield SENTENCES[0]
-        gate.wait(30)
-        yield SENTENCES[1]
+    held = HeldStream()
 
     try:
         load.wait_until(10)
         with Translator(draining.address, timeout=60) as direct:
-            stream = direct.translate_stream(documents())
+            stream = direct.translate_stream(held.documents())
             assert next(stream).translation  # the stream is in flight on the replica
             draining.process.send_signal(signal.SIGTERM)
             draining.wait_for("SIGTERM received", timeout=30)
-            gate.set()
+            held.release()
             rest = list(stream)
         assert draining.process.wait(30) == 0
         after_stop, served_before = load.done, survivor.calls()
         load.wait_until(after_stop + 20)
     finally:
-        gate.set()
+        held.release()
         load.finish()
     assert [bool(translation.translation) for translation in rest] == [True]
     assert load.failures == []

@@ -20,7 +20,7 @@ import pytest
 from tarjama.client import Translator
 from tarjama.results import HealthStatus
 from tests.docker_env import Docker, DockerUnavailable, docker
-from tests.replicas import SENTENCES, TEST_MODEL, Load, free_port
+from tests.replicas import SENTENCES, TEST_MODEL, HeldStream, Load, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -127,12 +127,7 @@ def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
     """A stream held open across `docker stop` shows a call in flight is finished: its
     second document is sent only once the server has logged the signal."""
     container = start(daemon, image, data_volume)
-    gate = threading.Event()
-
-    def documents() -> Iterator[str]:
-        yield SENTENCES[0]
-        gate.wait(30)
-        yield SENTENCES[1]
+    held = HeldStream()
 
     try:
         load = Load(container.address, threads=4)
@@ -140,7 +135,7 @@ def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
             load.wait_until(10)
             assert load.failures == []
             with Translator(container.address, timeout=60) as direct:
-                stream = direct.translate_stream(documents())
+                stream = direct.translate_stream(held.documents())
                 assert next(stream).translation  # the stream is in flight on the server
                 # Docker's default timeout (10 s), as a user would stop it: the image's
                 # grace period is below it, so the server drains and exits before Docker
@@ -150,11 +145,11 @@ def test_docker_stop_drains_the_calls_in_flight_within_the_grace_period(
                 )
                 stopping.start()
                 wait_for_log(daemon, container.name, "SIGTERM")
-                gate.set()
+                held.release()
                 rest = list(stream)
                 stopping.join(60)
         finally:
-            gate.set()
+            held.release()
             load.finish()
         state = daemon.inspect(container.name)["State"]
         log = daemon.logs(container.name)

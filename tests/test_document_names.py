@@ -24,7 +24,6 @@ from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Glossary, Term
 from tarjama.glossary.name_records import Occurrence, collect_names
 from tarjama.results import DOCUMENT_METHOD, Rendering
-from tarjama.server.serve.app import create_server
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate import document_names
 from tarjama.server.translate.document_names import NameChoice, same_name
@@ -33,6 +32,7 @@ from tarjama.server.translate.html import translate_html
 from tarjama.server.translate.pipeline import DocumentTranslation, Pipeline, PipelineOptions
 from tests.builders.evaluate_model import chrf
 from tests.client_fakes import run_cli
+from tests.live_server import serving
 from tests.test_pipeline import assert_exact_spans
 
 ASSAD = "بشار الأسد"
@@ -257,12 +257,8 @@ def served(test_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     """A server on the trained model, beam 4 as the documents above were built with."""
     engine = Engine(test_model_dir, EngineOptions(beam_size=4))
     config = ServerConfig(home=tmp_path_factory.mktemp("home"), host="127.0.0.1", port=0)
-    server, port = create_server(config, engine)
-    server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.stop(None).wait()
+    with serving(engine, config) as address:
+        yield address
 
 
 def test_the_response_lists_the_document_terms(served: str) -> None:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from tarjama.client import Translator
-from tarjama.server.serve.app import create_server
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate.engine import Engine, EngineOptions
-from tests.live_server import live_server
+from tests.live_server import live_server, serving
 from tests.test_document_names import MET_ASSAD, WELCOMED_ASSAD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,12 +82,8 @@ def trained(test_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     config = ServerConfig(
         home=tmp_path_factory.mktemp("home"), host="127.0.0.1", port=0, default_glossaries=()
     )
-    server, port = create_server(config, engine)
-    server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.stop(None).wait()
+    with serving(engine, config) as address:
+        yield address
 
 
 def test_node_prints_the_document_terms(trained: str, tmp_path: Path):
