@@ -60,7 +60,17 @@ def parse_arguments(argv: list[str] | None, description: str, root: Path) -> arg
         help="the server's max_batch_sentences for this run (default: the server's default); "
         "the raw reference stays at its batch, so the ratios show what N does",
     )
+    parser.add_argument(
+        "--batches-at-once",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the server translates N batches at once with cores/N threads each "
+        "(inter_threads N, batch_workers N); the raw reference stays one batch of every core",
+    )
     args = parser.parse_args(argv)
+    if args.batches_at_once < 1:
+        parser.error(f"--batches-at-once must be 1 or more, not {args.batches_at_once}")
     if args.max_batch_sentences < 0:
         parser.error(
             f"--max-batch-sentences must be 1 or more (0: the server's default), "

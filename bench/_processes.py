@@ -129,6 +129,7 @@ def _decoding_arguments(decoding: Decoding) -> list[str]:
         f"--threads={decoding.threads}",
         f"--device={decoding.device}",
         f"--compute-type={decoding.compute_type}",
+        f"--parallel={decoding.parallel}",
     ]
 
 
@@ -211,6 +212,8 @@ def _serve(model_dir: Path, home: Path, decoding: Decoding, max_batch_sentences:
         model=str(model_dir),
         beam_size=decoding.beam_size,
         intra_threads=decoding.threads,
+        inter_threads=decoding.parallel,
+        batch_workers=decoding.parallel,  # a batcher worker for each batch at once
         device=decoding.device,
         compute_type=decoding.compute_type,
     )
@@ -259,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, required=True, help="CTranslate2 intra_threads")
     parser.add_argument("--device", default="cpu", help="CTranslate2 device")
     parser.add_argument("--compute-type", default="int8", help="CTranslate2 compute type")
+    parser.add_argument("--parallel", type=int, default=1, help="CTranslate2 inter_threads")
     parser.add_argument("--home", type=Path, help="server: its data folder")
     parser.add_argument("--batch-size", type=int, default=32, help="bare: sentences translated")
     parser.add_argument(
@@ -266,7 +270,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     decoding = Decoding(
-        args.beam_size, args.decode_length, args.threads, args.device, args.compute_type
+        args.beam_size,
+        args.decode_length,
+        args.threads,
+        args.device,
+        args.compute_type,
+        args.parallel,
     )
     if args.mode == "server":
         _serve(args.model_dir, args.home, decoding, args.max_batch_sentences)

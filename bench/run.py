@@ -115,9 +115,11 @@ class Benchmark:
         compute_type: str = "",
         selection: Selection | None = None,
         max_batch_sentences: int = 0,
+        batches_at_once: int = 1,
     ) -> None:
         self.smoke = smoke
         self.server_max_batch = max_batch_sentences  # 0: the server's default
+        self.batches_at_once = batches_at_once  # the server's inter_threads
         self.selection = selection or Selection()
         self.device = device
         self.compute_type = compute_type or DEFAULT_COMPUTE_TYPES[device]
@@ -147,6 +149,12 @@ class Benchmark:
             BEAM_SIZE, length, self.cores, device=self.device, compute_type=self.compute_type
         )
         self.engine = RawEngine(self.model_dir, self.decoding)
+        # --batches-at-once N: the server runs N batches at once with cores/N threads each;
+        # the raw reference keeps one batch with every core, so the ratios show the layout.
+        at_once = self.batches_at_once
+        self.server_decoding = replace(
+            self.decoding, threads=max(1, self.cores // at_once), parallel=at_once
+        )
         # On a GPU a block is cut by tokens; it takes about as many sentences as fill one.
         raw_batch = round(GPU_BATCH_TOKENS / mean_tokens) if self.decoding.by_tokens else RAW_BATCH
         self.max_batch = self.server_max_batch or (
@@ -166,6 +174,7 @@ class Benchmark:
             "beam_size": BEAM_SIZE,
             "intra_threads": self.decoding.threads,
             "server_max_batch_sentences": self.max_batch,
+            "server_batches_at_once": at_once,
             "device": self.device,
             "compute_type": self.compute_type,
         }
@@ -176,8 +185,9 @@ class Benchmark:
         self.reference.measure()
         if not self.decoding.by_tokens:  # thread count and batch size are CPU questions
             self._run("(a) variants", self.raw_variants)
+        log = self.out / "server.log"
         server = ServerProcess(
-            self.model_dir, home, self.decoding, self.out / "server.log", self.server_max_batch
+            self.model_dir, home, self.server_decoding, log, self.server_max_batch
         )
         try:
             with Translator(server.address, timeout=600, retries=0) as translator:
@@ -457,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         args.compute_type,
         args.selection,
         args.max_batch_sentences,
+        args.batches_at_once,
     )
     bench.run()
     results, model = bench.results, bench.results["model"]
@@ -465,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{model['device']} {model['compute_type']}, beam "
         f"{BEAM_SIZE}, {model['mean_source_tokens']} source tokens per sentence on average, "
         f"{model['decode_length']} target tokens decoded per sentence; server "
-        f"max_batch_sentences {model['server_max_batch_sentences']}; "
+        f"max_batch_sentences {model['server_max_batch_sentences']}, "
+        f"{model['server_batches_at_once']} batch(es) at once; "
         f"{results['machine']['nproc']} cores ({results['machine']['cpu']}), load average "
         f"{results['machine']['load_average_at_start'][0]} at start; {results['seconds']} s\n\n"
     )

@@ -381,12 +381,31 @@ def test_a_slow_first_burst_still_makes_one_batch(
     assert sum(sizes) / len(sizes) >= 0.9 * min(clients, max_batch), sizes
 
 
-@pytest.mark.parametrize("clients", [32, 64, 128])
-def test_two_workers_keep_their_batches_filled(clients: int) -> None:
-    sizes = simulate(clients, max_batch=64, workers=2, seconds=60)
-    # Both workers run batches while enough callers wait, each about half of them.
-    least = min(clients / 2, 64) if clients > 32 else clients
-    assert sum(sizes) / len(sizes) >= 0.9 * least, sizes
+@pytest.mark.parametrize(("clients", "max_batch"), [(32, 32), (64, 32), (128, 32), (128, 64)])
+def test_two_workers_keep_their_batches_filled(clients: int, max_batch: int) -> None:
+    sizes = simulate(clients, max_batch=max_batch, workers=2, seconds=60)
+    # Both workers run batches, each about half of the callers (or a full batch).
+    assert sum(sizes) / len(sizes) >= 0.9 * min(clients / 2, max_batch), sizes
+
+
+def test_two_idle_workers_share_a_burst(clock: FakeClock) -> None:
+    queue = open_queue(clock, max_batch_sentences=32, workers=2)
+    for _ in range(33):
+        submit(queue)
+    first = take(queue)  # the other worker is idle: this batch leaves it its share
+    clock.advance(MAX_WAIT_S)  # what is left may wait a moment for company
+    second = take(queue)
+    assert (len(first.jobs), len(second.jobs)) == (17, 16)
+
+
+def test_a_lone_idle_worker_takes_a_full_batch(clock: FakeClock) -> None:
+    queue = open_queue(clock, max_batch_sentences=32, workers=2)
+    submit(queue)
+    clock.advance(MAX_WAIT_S)
+    take(queue)  # in flight on the first worker
+    for _ in range(40):
+        submit(queue)
+    assert len(take(queue).jobs) == 32
 
 
 def test_the_simulation_is_repeatable() -> None:

@@ -258,7 +258,12 @@ class BatchQueue:
         if not group.jobs:
             return []
         options = self.options
-        batch = choose_batch(group.jobs, options.max_batch_sentences, options.max_batch_tokens)
+        # Workers are CTranslate2 calls that run side by side (inter_threads): while others
+        # are idle, this batch takes only its share of the queue, and they take the rest.
+        idle = max(1, options.workers - self._in_flight)
+        share = -(-len(group.jobs) // idle)
+        limit = min(options.max_batch_sentences, share)
+        batch = choose_batch(group.jobs, limit, options.max_batch_tokens)
         tokens = sum(job.tokens for job in batch)
         taken = set(map(id, batch))
         group.jobs = [job for job in group.jobs if id(job) not in taken]

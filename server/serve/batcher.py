@@ -12,7 +12,10 @@ prefixes are per sentence, so they mix freely. A batch always holds the oldest q
 sentence of its group (nothing starves), the first sentence of the other waiting requests
 (of the oldest two batches' worth, those closest in length to it), then further sentences
 closest to it in length (less padding), up to ``max_batch_sentences`` and
-``max_batch_tokens`` source tokens.
+``max_batch_tokens`` source tokens. With several workers (CTranslate2 ``inter_threads``,
+batches decoded side by side) a batch takes only its share of the queue while other
+workers are idle: 32 waiting sentences and two idle one-thread workers make two batches
+of 16 at once, not one of 32 beside an idle core.
 
 When a batch starts (:mod:`tarjama.server.serve.batch_policy`): at once when it is full.
 Otherwise a worker waits for company where company is expected:
