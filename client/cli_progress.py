@@ -25,6 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from tarjama.client.cli import counted
 from tarjama.results import Translation
 
 PLAIN_EVERY_S = 10.0
@@ -137,8 +138,9 @@ class JobProgress:
         failed = f", {tally.failed} failed" if tally.failed else ""
         return (
             f"tarjama: {tally.documents} of {self.total_documents} documents translated"
-            f"{failed}; {tally.sentences} sentences ({tally.cached} from the cache), "
-            f"{tally.terms_applied} glossary terms applied, {tally.terms_skipped} skipped, "
+            f"{failed}; {counted(tally.sentences, 'sentence')} ({tally.cached} from the cache), "
+            f"{counted(tally.terms_applied, 'glossary term')} applied, {tally.terms_skipped} "
+            "skipped, "
             f"in {elapsed:.1f} s "
             f"({rate:.1f} sentences/s)"
         )

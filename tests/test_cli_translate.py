@@ -6,6 +6,7 @@ these tests check the command line's plumbing, not any particular translation.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from google.protobuf import json_format
 
 from tarjama.client import Translator
+from tarjama.client.cli_progress import JobProgress
 from tarjama.glossary import bundled_glossary_path, load_glossary
 from tarjama.server.serve.app import create_server
 from tarjama.server.serve.config import ServerConfig
@@ -397,3 +399,17 @@ def test_local_errors_name_the_server_in_this_process(
     assert run.exit_code == 1
     assert "(--local, in this process) failed with INTERNAL" in run.stderr
     assert "localhost:50051" not in run.stderr  # --server's default, never contacted
+
+
+@pytest.mark.parametrize(
+    ("sentences", "terms", "expected"),
+    [(1, 1, "1 sentence (0 from the cache), 1 glossary term applied"),
+     (2, 3, "2 sentences (0 from the cache), 3 glossary terms applied")],
+)  # fmt: skip
+def test_the_summary_counts_in_the_singular_and_the_plural(
+    sentences: int, terms: int, expected: str
+) -> None:
+    progress = JobProgress(1, quiet=True, stream=io.StringIO())
+    progress.row_done(ok=True, sentences=sentences, terms=terms)
+
+    assert expected in progress.summary()
