@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from tarjama.client.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, counted
 
 LOCAL_RAY = "local"
 
@@ -91,7 +91,8 @@ def run_batch(args: argparse.Namespace) -> int:
     try:
         done = done_ids(args.out)
         if done and not args.quiet:
-            print(f"tarjama: {len(done)} documents already in {args.out}: skipped", file=sys.stderr)
+            already = counted(len(done), "document")
+            print(f"tarjama: {already} already in {args.out}: skipped", file=sys.stderr)
         progress = JobProgress(max(0, _count_rows(args.inputs) - len(done)), quiet=args.quiet)
 
         def on_row(row: dict) -> None:

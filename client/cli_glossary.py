@@ -268,7 +268,8 @@ def _print_table(hits: list[Hit]) -> None:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[5]]))
     counts = {action: sum(1 for hit in hits if hit.action == action) for action in ACTIONS}
-    print(f"{len(hits)} hits: " + ", ".join(f"{n} {action}" for action, n in counts.items()))
+    actions = ", ".join(f"{n} {action}" for action, n in counts.items())
+    print(f"{counted(len(hits), 'hit')}: {actions}")
     for hit in hits:
         if hit.reason is not None:
             print(f"{hit.start}-{hit.end} {hit.action}: {hit.reason}")

@@ -20,6 +20,7 @@ from html import escape
 from importlib.resources import files
 from string import Template
 
+from tarjama.client.cli import counted
 from tarjama.results import DOCUMENT_METHOD, SentencePair, Translation
 
 _TEMPLATE = Template(files("tarjama.client").joinpath("html_report.html").read_text("utf-8"))
@@ -121,7 +122,9 @@ def _meta_line(source_text: str, translation: Translation) -> str:
         names = ", ".join(f"{ref.name} v{ref.version}" for ref in translation.glossaries)
         parts.append(f"glossaries {names}")
     hits = sum(len(pair.term_hits) for pair in translation.sentences)
-    parts.append(f"{len(translation.sentences)} sentences, {hits} glossary terms")
+    parts.append(
+        f"{counted(len(translation.sentences), 'sentence')}, {counted(hits, 'glossary term')}"
+    )
     parts.append(f"{len(source_text):,} characters")
     if translation.request_id:
         parts.append(f"request {translation.request_id}")
