@@ -73,6 +73,7 @@ class BatchQueue:
         self._last_batch_seconds = 0.0  # 0 until a batch has run: no decode time known
         self._last_arrival = -math.inf
         self._arrivals_since_end = 0  # requests queued since the last batch ended
+        self._started_since_end = True  # a batch started after the last one ended
         self._recent: deque[tuple[int, float]] = deque(maxlen=THROUGHPUT_WINDOW)
         self._counters = dict.fromkeys(COUNTERS, 0)
         self.state = "new"  # new → running → stopping (drains, then workers exit)
@@ -196,6 +197,7 @@ class BatchQueue:
             jobs = self._take_locked(group, now)
             if jobs:  # else all of the group's requests were dropped: look again
                 self._in_flight += 1
+                self._started_since_end = True
                 return Batch(group.key, jobs)
         return math.inf if self.state == "running" else None
 
@@ -206,10 +208,14 @@ class BatchQueue:
         requests = batch.requests()
         with self._cond:
             self._in_flight -= 1
-            self._last_batch_requests = len(requests)
+            if self._started_since_end:
+                self._last_batch_requests = len(requests)
+                self._arrivals_since_end = 0
+            else:  # batches that ended together: all their callers are on their way back
+                self._last_batch_requests += len(requests)
+            self._started_since_end = False
             self._last_batch_end = self.clock.now()
             self._last_batch_seconds = seconds
-            self._arrivals_since_end = 0
             self._count_locked(batch, len(requests), seconds)
             if isinstance(results, BaseException):
                 for request in requests:

@@ -20,11 +20,12 @@ of 16 at once, not one of 32 beside an idle core.
 When a batch starts (:mod:`tarjama.server.serve.batch_policy`): at once when it is full.
 Otherwise a worker waits for company where company is expected:
 
-- the callers of the previous batch, until as many requests have arrived since it ended
-  as it held, for at most ``max_wait_ms`` or a tenth of its duration after it ended:
-  closed-loop callers resubmit a moment after their batch returns, and without this
-  wait they split into cohorts that alternate, each batch part full. A lone closed-loop
-  caller is back at once and waits nothing;
+- the callers of the previous batch (of every batch that ended before the next one
+  started, with several workers), until as many requests have arrived since as it held,
+  for at most ``max_wait_ms`` or a tenth of its duration after it ended: closed-loop
+  callers resubmit a moment after their batch returns, and without this wait they split
+  into cohorts that alternate, each batch part full. A lone closed-loop caller is back
+  at once and waits nothing;
 - else, with the engine idle and a fresh arrival (the start of a burst), while requests
   keep arriving, pausing no longer than ``max_wait_ms`` for each request already waiting
   (a burst's stalls on a busy machine are not its end), for at most a twentieth of the
