@@ -10,7 +10,8 @@ already written, and a document that fails (over a limit of the server's, say) i
 with the server's error while the job goes on (see :mod:`tarjama.server.bulk.rows`). The
 model, glossaries, limits and settings are the server's (``TARJAMA_*``, ``--model``),
 except the CTranslate2 threads: a batch job runs one one-thread batch per core at once
-(see :mod:`tarjama.server.bulk.threads`) unless ``TARJAMA_*_THREADS`` set them.
+(see :mod:`tarjama.server.bulk.threads`) unless ``TARJAMA_INTER_THREADS``,
+``TARJAMA_INTRA_THREADS`` or ``TARJAMA_BATCH_WORKERS`` set them.
 """
 
 from __future__ import annotations
