@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -322,7 +323,7 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
     results = []
 
     def measure(name: str, job: Callable[[Path], Any]) -> PathResult:
-        target = out / ("out-" + "-".join(name.replace(",", "").split()))
+        target = out / ("out-" + re.sub(r"\W+", "-", name).strip("-"))  # a plain folder name
         shutil.rmtree(target, ignore_errors=True)
         (written, extra), reference = raw.bracket(lambda: job(target))
         _check(written, len(documents), len(sentences))
