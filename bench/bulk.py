@@ -215,7 +215,7 @@ def in_process(
     cpu_before, began, started = process_cpu_seconds(), time.time(), time.perf_counter()
     sink = Sink(out)
     with BulkTranslator(config, load(config), document_terms=document_terms) as translator:
-        for row in translator.translate_rows(read_rows([corpus]), jobs=default_jobs(config)):
+        for row in translator.translate_rows(read_rows([corpus])):
             sink.write(row)
             written.append(row)
     sink.close()

@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-j",
         type=int,
         metavar="N",
-        help="documents in flight per model (default: 8 per CTranslate2 thread)",
+        help="documents in flight per model (default: 32 per batch translated at once)",
     )
     parser.add_argument("--model", metavar="PATH|NAME", help="default: the model store's default")
     parser.add_argument(

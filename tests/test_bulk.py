@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -113,12 +114,33 @@ def test_a_row_over_a_limit_fails_with_the_servers_message_before_any_work(
 def test_the_job_goes_on_past_rows_over_a_limit(limited: BulkTranslator):
     rows = [*OVER_LIMITS[:2], {"id": "kerry", "text": KERRY}, *OVER_LIMITS[2:]]
 
-    results = list(limited.translate_rows(rows, jobs=2))
+    results = list(limited.translate_rows(rows))
 
     assert [(r["id"], r["ok"]) for r in results] == [
         (row["id"], row["id"] == "kerry") for row in rows
     ]
     assert results[2]["sentences"] == 1 and results[2]["translation"]
+
+
+def test_the_jobs_own_rows_never_fill_the_queue_against_it(
+    limited_engine: CountingEngine, tmp_path: Path
+):
+    # A queue of 2 sentences, documents of 2: a server would refuse a third caller's
+    # document while two wait. The job's own documents in flight must not do that to it,
+    # even with two batches of rows translated at once (as a Ray actor does).
+    config = ServerConfig(home=tmp_path, beam_size=1, max_queue_sentences=2, max_sentences=2)
+    rows = [{"id": f"{n}", "text": KERRY + " " + KERRY} for n in range(12)]
+    with (
+        BulkTranslator(config, limited_engine, jobs=3) as translator,
+        ThreadPoolExecutor(2) as batches,
+    ):
+        halves = batches.map(
+            lambda half: list(translator.translate_rows(half)), [rows[:6], rows[6:]]
+        )
+        results = [row for half in halves for row in half]
+
+    assert [r["error"] for r in results if not r["ok"]] == []
+    assert [r["sentences"] for r in results] == [2] * 12
 
 
 def test_ray_batches_fail_rows_over_a_limit_as_the_local_path_does(
@@ -149,7 +171,7 @@ def test_rows_get_what_the_server_gives(bulk, random_model_dir, seed_article, tm
         {"id": "lavrov", "text": LAVROV},
     ]
 
-    results = list(bulk.translate_rows(rows, jobs=3))
+    results = list(bulk.translate_rows(rows))
 
     assert [r["id"] for r in results] == ["seed", "kerry", "lavrov"]
     with live_server(random_model_dir, tmp_path / "home") as address, Translator(address) as c:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tarjama.server.bulk.ray_job import batches_per_actor
 from tarjama.server.bulk.threads import default_jobs, for_throughput
 from tarjama.server.serve.config import ServerConfig
 
@@ -18,7 +19,7 @@ def test_a_batch_job_runs_a_one_thread_batch_per_core() -> None:
     job = for_throughput(SERVER, 4, environ={})
 
     assert layout(job) == (4, 1, 4)
-    assert default_jobs(job) == 32  # 8 documents in flight per batch
+    assert default_jobs(job) == 128  # 32 documents in flight per batch
 
 
 @pytest.mark.parametrize(
@@ -36,3 +37,8 @@ def test_a_gpu_keeps_one_batch_at_a_time() -> None:
 
 def test_a_node_of_one_core_still_gets_a_worker() -> None:
     assert layout(for_throughput(SERVER, 0, environ={})) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(("jobs", "batches"), [(1, 2), (32, 2), (33, 3), (64, 3)])
+def test_a_ray_actor_takes_one_batch_of_rows_more_than_its_jobs_fill(jobs: int, batches: int):
+    assert batches_per_actor(jobs) == batches  # batches of BATCH_ROWS = 32 rows

@@ -7,14 +7,20 @@ server would refuse is a failed row with the server's message. Several documents
 flight at once (``jobs`` threads), so the batcher merges their sentences into full
 CTranslate2 batches, sorted by length, as it does for concurrent calls to the server.
 Each result row carries the TranslateResponse the server would give for the document.
+
+The job is the queue's only producer and keeps at most ``jobs`` documents in flight, so
+the queue is sized for them (``jobs`` x ``max_sentences``): a row is never refused
+because the job's own other rows filled the queue.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, NoReturn, cast
 
 import grpc
@@ -34,16 +40,30 @@ Row = dict[str, Any]
 
 
 class BulkTranslator:
-    """One model with its backend; :meth:`translate_rows` keeps ``jobs`` documents in flight."""
+    """One model with its backend, and at most ``jobs`` documents in flight on it, however
+    many :meth:`translate_rows` run at once (a Ray actor runs several); None: enough to
+    keep every batcher worker's next batch full (:func:`.threads.default_jobs`)."""
 
     def __init__(
-        self, config: ServerConfig, engine: Engine | None = None, *, document_terms: bool = True
+        self,
+        config: ServerConfig,
+        engine: Engine | None = None,
+        *,
+        document_terms: bool = True,
+        jobs: int | None = None,
     ) -> None:
-        self.config = config
+        self.jobs = jobs or default_jobs(config)
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {self.jobs}")
+        queue = max(config.max_queue_sentences, self.jobs * config.max_sentences)
+        self.config = replace(config, max_queue_sentences=queue)
         self.document_terms = document_terms  # False: names left as the model wrote them
-        self.backend: Backend = build_backend(config, engine or load_engine(config), NullMetrics())
-        self._service = TranslatorService(config)
+        self.backend: Backend = build_backend(
+            self.config, engine or load_engine(self.config), NullMetrics()
+        )
+        self._service = TranslatorService(self.config)
         self._service.attach(self.backend)
+        self._in_flight = threading.BoundedSemaphore(self.jobs)
 
     def close(self) -> None:
         self._service.close()
@@ -55,19 +75,23 @@ class BulkTranslator:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def translate_rows(self, rows: Iterable[Row], *, jobs: int = 4) -> Iterator[Row]:
+    def translate_rows(self, rows: Iterable[Row]) -> Iterator[Row]:
         """The result rows, in input order."""
-        with ThreadPoolExecutor(jobs, thread_name_prefix="tarjama-bulk") as pool:
+        with ThreadPoolExecutor(self.jobs, thread_name_prefix="tarjama-bulk") as pool:
             pending: deque[Future[Row]] = deque()
             for row in rows:
                 pending.append(pool.submit(self.translate_row, row))
-                while len(pending) > 2 * jobs:
+                while len(pending) > 2 * self.jobs:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
 
     def translate_row(self, row: Row) -> Row:
         """One document's result row; a failure is a failed row, never an exception."""
+        with self._in_flight:
+            return self._translate_row(row)
+
+    def _translate_row(self, row: Row) -> Row:
         identifier = str(row["id"])
         problem = row_problem(row)
         if problem:
@@ -150,8 +174,8 @@ def run_local(
     """``tarjama batch`` in this process: the machine's cores laid out for throughput
     (:mod:`.threads`); ``jobs`` documents in flight (None: enough for every thread)."""
     config = for_throughput(config, physical_cores())
-    with BulkTranslator(config, document_terms=document_terms) as translator:
-        for result in translator.translate_rows(rows, jobs=jobs or default_jobs(config)):
+    with BulkTranslator(config, document_terms=document_terms, jobs=jobs) as translator:
+        for result in translator.translate_rows(rows):
             write(result)
             if on_row:
                 on_row(result)

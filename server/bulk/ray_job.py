@@ -9,11 +9,12 @@ in-process path, so output and resuming are the same on both.
 Without an address a local Ray starts on loopback, with its files under ``temp_dir`` and
 usage reporting off. Each actor asks for less than one CPU so that Ray's read tasks
 always find one: with whole CPUs, two actors on two cores would starve the reader. An
-actor takes two batches at once (``BATCHES_PER_ACTOR``), so its model never waits for the
-next one. The first batches are handed out only once every actor has loaded its model
-(``ACTOR_START_TIMEOUT_S``): Ray gives a batch to the least busy actor that is ready, and
-the first actor ready would otherwise take two batches while the others still load,
-which leaves them idle on a small corpus.
+actor keeps ``jobs`` documents in flight on its model, whichever of its batches they
+come from, and takes one batch more than those fill (:func:`batches_per_actor`), so its
+model never waits for the next one. The first batches are handed out only once every
+actor has loaded its model (``ACTOR_START_TIMEOUT_S``): Ray gives a batch to the least
+busy actor that is ready, and the first actor ready would otherwise take several batches
+while the others still load, which leaves them idle on a small corpus.
 Rows need an ``id`` column here (the in-process path numbers rows that have none).
 """
 
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
 
 ACTOR_CPU_SHARE = 0.5
 BATCH_ROWS = 32
-# Batches an actor translates at once. With one, its model idles between two batches
-# and the next batch's first documents reach the batcher one by one, in small calls;
-# with two, one batch's documents fill the batcher while the other's end.
-BATCHES_PER_ACTOR = 2
 # Ray puts Unix sockets ~60 characters deep below its folder; their paths end at 107.
 MAX_TEMP_DIR = 40
 # How long every actor may take to start (Ray, its imports, the model) before the job
@@ -118,7 +115,7 @@ def translate_on_ray(
 ) -> None:
     """One job in a :func:`ray_session`; ``load`` builds each actor's engine (by default
     the server's ``load_engine``; the benchmark fixes the decoding length with it).
-    ``jobs``: documents in flight per actor's batch (None: enough for its threads)."""
+    ``jobs``: documents in flight per actor (None: enough for its threads)."""
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the CLI draws its own
     context.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
@@ -128,18 +125,19 @@ def translate_on_ray(
         dataset = dataset.filter(lambda row: str(row.get("id")) not in done)
     cores = os.cpu_count() or 1
     per_actor = for_throughput(config, max(1, cores // max(1, actors)))
+    jobs = jobs or default_jobs(per_actor)
     results = dataset.map_batches(
         TranslateBatches,
         fn_constructor_kwargs={
             "config": per_actor,
-            "jobs": jobs or default_jobs(per_actor),
+            "jobs": jobs,
             "load": load,
             "document_terms": document_terms,
         },
         batch_size=BATCH_ROWS,
         compute=ray.data.ActorPoolStrategy(
             size=actors,
-            max_concurrent_calls_per_actor=BATCHES_PER_ACTOR,
+            max_concurrent_calls_per_actor=batches_per_actor(jobs),
             enable_true_multi_threading=True,
         ),
         num_cpus=ACTOR_CPU_SHARE,
@@ -157,6 +155,13 @@ def translate_on_ray(
             f"each needs {ACTOR_CPU_SHARE} CPU and loads the model; ask for fewer --actors "
             "or add nodes to the cluster"
         ) from None
+
+
+def batches_per_actor(jobs: int) -> int:
+    """Batches of rows an actor takes at once: enough for its ``jobs`` documents in
+    flight, and one more, whose documents take the places of a batch's last ones (a batch
+    returns only when all its rows are done)."""
+    return -(-jobs // BATCH_ROWS) + 1
 
 
 def _read(ray: Any, inputs: Sequence[Path]) -> Any:
@@ -182,8 +187,8 @@ class TranslateBatches:
         from tarjama.server.bulk.local import BulkTranslator
 
         engine = load(config) if load else None
-        self.translator = BulkTranslator(config, engine, document_terms=document_terms)
-        self.jobs = jobs  # per batch: the batcher caps the model's calls all the same
+        # ``jobs`` documents in flight for all the batches the actor translates at once.
+        self.translator = BulkTranslator(config, engine, document_terms=document_terms, jobs=jobs)
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow
@@ -191,5 +196,5 @@ class TranslateBatches:
         rows = batch.to_pylist()
         for row in rows:
             row["id"] = "" if row.get("id") is None else str(row["id"])
-        results = list(self.translator.translate_rows(rows, jobs=self.jobs))
+        results = list(self.translator.translate_rows(rows))
         return pyarrow.Table.from_pylist(results).select(list(OUTPUT_COLUMNS))

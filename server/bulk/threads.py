@@ -20,7 +20,13 @@ from dataclasses import replace
 from tarjama.server.serve.config import ServerConfig, env_name
 
 THREAD_SETTINGS = ("inter_threads", "intra_threads", "batch_workers")
-DOCUMENTS_PER_WORKER = 8  # documents in flight per batch at once: enough to fill it
+# Documents in flight per batch at once. A document's sentences come back in the batches
+# that took them, and it leaves (making room for the next) only when its last one is back,
+# so a worker's next batch fills only if the documents still waiting on the others hold a
+# whole batch more: with 8 per worker the calls held 20 sentences on average of 32, with
+# 32 per worker all but the first and last were full (news documents of 2-6 sentences,
+# bench/RESULTS.md).
+DOCUMENTS_PER_WORKER = 32
 
 
 def for_throughput(
