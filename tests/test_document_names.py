@@ -3,7 +3,8 @@
 The documents are built from what the trained test model does: it writes «بشار الأسد» as
 "Bashar al-Assad", except in the "welcomed the results of the talks with" sentence, where
 it writes "Bashar al Assad"; and «المعلم» as "Muallem", except after a few words it has
-never seen, where it writes "al-Muallem". Each test first checks that premise on the
+never seen, where it writes "al-Muallem" (which sentences do that depends on the CPU, see
+PLAIN_MUALLEM). Each test first checks that premise on the
 first translation (document terms off), so a model that changes says so instead of
 passing for the wrong reason.
 """
@@ -41,8 +42,18 @@ TALKS_ASSAD = "بحث لافروف مع الرئيس السوري بشار ال�
 # "... welcomed the results of the talks with Syrian President Bashar al Assad."
 WELCOMED_ASSAD = "رحب وزير الخارجية الأميركي جون كيري بنتائج المحادثات مع الرئيس السوري بشار الأسد."
 MUALLEM = "المعلم"
-TALKS_MUALLEM = "في محادثات الروس تسريبات المعلم سورية و."  # "... Muallem in Syria."
-UNSEEN_MUALLEM = "وأوضحت وخطوط بالاستخبارات مساء المعلم."  # "... al-Muallem."
+# Sentences where the model writes «المعلم» as "Muallem", and as "al-Muallem". Which ones
+# do it depends on the CPU's int8 kernels (an Intel AVX-512 machine and an AMD AVX2 one
+# write different English for the same weights): each list holds one sentence per CPU
+# seen, and the test takes the first that does it here.
+PLAIN_MUALLEM = (
+    "في محادثات الروس تسريبات المعلم سورية و.",  # "... Muallem in Syria."
+    "التقى لافروف مع المعلم في موسكو أمس.",  # "Lavrov met Muallem in Moscow yesterday."
+)
+ARTICLE_MUALLEM = (
+    "وأوضحت وخطوط بالاستخبارات مساء المعلم.",  # "... al-Muallem."
+    "وأوضحت وخطوط بالاستخبارات مساء المعلم سورية.",  # "... Secretary of State al-Muallem."
+)
 ON = PipelineOptions(include_alignment=True)
 OFF = replace(ON, document_terms=False)
 NO_GLOSSARY = Matcher([])
@@ -125,8 +136,22 @@ def test_the_most_frequent_rendering_wins_over_the_first(engine: Engine) -> None
     assert renderings(document, ASSAD) == ["Bashar al-Assad"] * 3
 
 
+def writing(engine: Engine, candidates: tuple[str, ...], rendering: str) -> str:
+    """The first of ``candidates`` whose translation writes «المعلم» as ``rendering``."""
+    for sentence in candidates:
+        if renderings(translate(engine, [sentence], OFF), MUALLEM) == [rendering]:
+            return sentence
+    raise AssertionError(
+        f"on this CPU the model writes {rendering!r} in none of {candidates}: add a "
+        "sentence where it does"
+    )
+
+
 def test_an_article_variant_is_the_same_name(engine: Engine) -> None:
-    sentences = [TALKS_MUALLEM, UNSEEN_MUALLEM]
+    sentences = [
+        writing(engine, PLAIN_MUALLEM, "Muallem"),
+        writing(engine, ARTICLE_MUALLEM, "al-Muallem"),
+    ]
     first = translate(engine, sentences, OFF)
     assert renderings(first, MUALLEM) == ["Muallem", "al-Muallem"], first.translation
 

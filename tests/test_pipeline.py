@@ -277,8 +277,15 @@ def test_seed_article_keeps_every_news_glossary_hit(
 ) -> None:
     document = translate(translator, seed_article, Matcher([("news", NEWS)]), EVERYTHING)
     hits = [hit for pair in document.sentences for hit in pair.term_hits]
-    targets = {hit.target_term for hit in hits}
-    assert {"Vladimir Putin", "John Kerry", "Kremlin", "Islamic State", "Nusra Front"} <= targets
+    skipped = [term for pair in document.sentences for term in pair.skipped_terms]
+    # Random weights write random English: a hit is placed, or withheld where placing it
+    # would glue it to another rendering (which ones depends on the CPU's int8 kernels),
+    # and then reported with why. None is lost either way.
+    accounted = {hit.target_term for hit in hits} | {term.target_term for term in skipped}
+    assert {"Vladimir Putin", "John Kerry", "Kremlin", "Islamic State", "Nusra Front"} <= accounted
+    assert all(term.reason for term in skipped)
+    placed = {(hit.source_span.start, hit.source_span.end) for hit in hits}
+    assert not placed & {(term.source_span.start, term.source_span.end) for term in skipped}
     for pair in document.sentences:
         assert_once_per_hit(pair)
 
