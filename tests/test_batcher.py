@@ -254,7 +254,7 @@ def test_a_short_request_is_not_stuck_behind_a_long_document(
     assert short in next_call
 
 
-def test_each_call_has_one_beam_size_and_alignment_setting(
+def test_each_call_has_one_beam_size_and_sentences_get_the_alignment_they_asked_for(
     gated: GatedEngine, running: Callable[..., Batcher], sentences: list[str]
 ) -> None:
     batcher = running()
@@ -263,27 +263,31 @@ def test_each_call_has_one_beam_size_and_alignment_setting(
         pool.submit(batcher.for_request().translate_batch, [sentences[0]])
         gated.entered.wait(30)
         asked = {}
-        futures = []
+        futures = {}
         for n, (beam, alignment) in enumerate(settings * 3, start=1):
             asked[sentences[n]] = (beam, alignment)
-            futures.append(
-                pool.submit(
-                    batcher.for_request().translate_batch,
-                    [sentences[n]],
-                    beam_size=beam,
-                    with_alignment=alignment,
-                )
+            futures[sentences[n]] = pool.submit(
+                batcher.for_request().translate_batch,
+                [sentences[n]],
+                beam_size=beam,
+                with_alignment=alignment,
             )
         wait_until(lambda: batcher.queue_depth() == len(futures), "all requests queued")
         gated.gate.set()
-        for future in futures:
-            future.result()
+        results = {text: future.result()[0] for text, future in futures.items()}
 
+    # One call per beam size, with and without alignment together: a second, part-full
+    # call would cost far more than the attention of the sentences that did not ask.
     merged_calls = gated.calls[1:]
-    assert len(merged_calls) == len(settings)
-    for texts, beam, alignment in merged_calls:
-        assert len(texts) == 3
-        assert {asked[text] for text in texts} == {(beam, alignment)}
+    assert sorted((beam, alignment, len(texts)) for texts, beam, alignment in merged_calls) == [
+        (1, True, 6),
+        (4, True, 6),
+    ]
+    for texts, beam, _ in merged_calls:
+        assert {asked[text][0] for text in texts} == {beam}
+    for text, result in results.items():
+        wanted = asked[text][1]
+        assert (result.attention is not None, bool(result.links)) == (wanted, wanted), text
 
 
 def test_full_queue_refuses_with_a_retry_hint(

@@ -13,6 +13,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tarjama.server.serve.batch_policy import (
     Clock,
@@ -44,16 +45,16 @@ THROUGHPUT_WINDOW = 32
 
 
 class _Group:
-    """Queued jobs sharing a GroupKey, in arrival order."""
+    """Queued jobs of one beam size, in arrival order."""
 
-    def __init__(self, key: GroupKey) -> None:
+    def __init__(self, key: int) -> None:
         self.key = key
         self.jobs: list[Job] = []
         self.tokens = 0
 
 
 class BatchQueue:
-    """Queued sentences grouped by GroupKey, and the rules for taking batches from them."""
+    """Queued sentences grouped by beam size, and the rules for taking batches from them."""
 
     def __init__(self, options: BatcherOptions, clock: Clock | None = None) -> None:
         self.options = options
@@ -64,7 +65,7 @@ class BatchQueue:
         # Requests not done whose caller may go away (is_cancelled): one thread checks them
         # all (watch_cancellations), so a waiting caller's thread never wakes to poll.
         self._watched: dict[PendingRequest, None] = {}
-        self._groups: dict[GroupKey, _Group] = {}
+        self._groups: dict[int, _Group] = {}  # by beam size
         self._queued = 0
         self._queued_per_request: dict[PendingRequest, int] = {}
         self._in_flight = 0
@@ -130,11 +131,13 @@ class BatchQueue:
                     f"waiting); retry in about {retry_after_ms} ms",
                     retry_after_ms,
                 )
+            beam, aligned = key
             for job in jobs:
                 job.arrived = now
+                job.aligned = aligned
             self._last_arrival = now
             self._arrivals_since_end += 1
-            group = self._groups.setdefault(key, _Group(key))
+            group = self._groups.setdefault(beam, _Group(beam))
             group.jobs.extend(jobs)
             group.tokens += sum(job.tokens for job in jobs)
             self._queued += len(jobs)
@@ -198,7 +201,7 @@ class BatchQueue:
             if jobs:  # else all of the group's requests were dropped: look again
                 self._in_flight += 1
                 self._started_since_end = True
-                return Batch(group.key, jobs)
+                return Batch((group.key, any(job.aligned for job in jobs)), jobs)
         return math.inf if self.state == "running" else None
 
     def finish(
@@ -223,7 +226,7 @@ class BatchQueue:
                         self._drop_locked(request, results)
             else:
                 for job, result in zip(batch.jobs, results, strict=True):
-                    _deliver(job, result)
+                    _deliver(job, result if job.aligned else _unaligned(result))
             self._cond.notify_all()
 
     def _company_wait_locked(self, group: _Group, now: float) -> float:
@@ -324,6 +327,13 @@ class BatchQueue:
             return None
         # Workers translate side by side, so the batcher's rate is one worker's times workers.
         return sum(count for count, _ in self._recent) / busy * self.options.workers
+
+
+def _unaligned(result: EngineResult) -> EngineResult:
+    """A result as a batch without the alignment gives it."""
+    if result.attention is None and not result.links:
+        return result
+    return replace(result, attention=None, links=())
 
 
 def _deliver(job: Job, result: EngineResult) -> None:

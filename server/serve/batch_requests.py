@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tarjama.server.translate.engine import EncodedSource, EngineResult
 
-GroupKey = tuple[int, bool]  # (beam size, with alignment): what one CTranslate2 call fixes
+GroupKey = tuple[int, bool]  # (beam size, with alignment): what a request asks of its calls
 
 
 class BatcherError(Exception):
@@ -133,11 +133,13 @@ class Job:
     prefix: Sequence[str] | None
     tokens: int
     arrived: float = field(default=0.0, init=False)  # set by BatchQueue.submit
+    aligned: bool = field(default=False, init=False)  # asked for the word alignment
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Jobs of one group taken together for one CTranslate2 call."""
+    """Jobs of one beam size taken together for one CTranslate2 call, with the alignment
+    when any of them asked for it."""
 
     key: GroupKey
     jobs: list[Job]

@@ -7,8 +7,12 @@ request's sentences in one shared queue and blocks the calling (gRPC) thread unt
 translated. Dedicated worker threads take batches from the queue and run the engine; no
 CTranslate2 work ever runs on a thread that serves calls.
 
-Batches are grouped by (beam size, alignment), which CTranslate2 takes per call; target
-prefixes are per sentence, so they mix freely. A batch always holds the oldest queued
+Batches are grouped by beam size, which CTranslate2 takes per call; target prefixes are
+per sentence, so they mix freely, and so do sentences with and without the word
+alignment: a batch with any sentence that asked for it returns it for all (the attention
+costs a few percent of a decode, a second part-full call far more), and the sentences
+that did not ask get their results without it, as from a batch of their own. A batch
+always holds the oldest queued
 sentence of its group (nothing starves), the first sentence of the other waiting requests
 (of the oldest two batches' worth, those closest in length to it), then further sentences
 closest to it in length (less padding), up to ``max_batch_sentences`` and
