@@ -2,8 +2,9 @@
 
 One corpus of documents (JSON Lines, ids, no glossaries) is translated in one run by:
 
-* raw CTranslate2 ``translate_batch`` over the corpus's own sentences, batch 32, in the
-  threads' layout ``tarjama batch`` uses (one one-thread batch per core at once,
+* raw CTranslate2 ``translate_batch`` over the corpus's own sentences, each once per
+  block in the corpus's order, batch 32 (the last one part full, as a job's last one
+  is), in the threads' layout ``tarjama batch`` uses (one one-thread batch per core at once,
   ``tarjama.server.bulk.threads``; faster than one batch of every core): the reference,
   measured in a block before and after every other path (``_reference.py``);
 * the in-process path (``BulkTranslator``, what ``tarjama batch`` runs by default), again
@@ -37,7 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from itertools import cycle, islice
+from itertools import cycle
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,8 @@ IN_PROCESS_TARGET, RAY_TARGET = 0.95, 0.85
 SENTENCES_PER_DOCUMENT = (2, 6, 3, 5, 4)
 
 
-@dataclass(frozen=True)
-class Sizes:
-    documents: int
-    raw_batches: int  # timed batches of RAW_BATCH per reference block
-
-
-FULL_SIZES = Sizes(documents=64, raw_batches=8)  # 256 sentences: 2 Ray batches of 32 rows
-QUICK_SIZES = Sizes(documents=8, raw_batches=1)
+FULL_DOCUMENTS = 64  # 2 Ray batches of 32 rows
+QUICK_DOCUMENTS = 8
 
 
 @dataclass
@@ -267,8 +262,17 @@ def on_ray(
     return written
 
 
-def _cycled(sentences: Sequence[str], count: int) -> list[str]:
-    return list(islice(cycle(sentences), count))
+def corpus_blocks(sentences: Sequence[str]) -> tuple[Callable[[int], list[str]], int]:
+    """What each raw block translates: the corpus's sentences, each once, in its order,
+    in batches of RAW_BATCH (the last one part full, as a job's last one is), after a
+    warm-up batch before the first block; and that block's number of batches."""
+    batches = -(-len(sentences) // RAW_BATCH)
+
+    def take(count: int) -> list[str]:
+        warm_up = list(sentences[:RAW_BATCH]) if count > RAW_BATCH * batches else []
+        return warm_up + list(sentences)
+
+    return take, batches
 
 
 def descendants_cpu_seconds() -> float:
@@ -291,10 +295,10 @@ def descendants_cpu_seconds() -> float:
     return total
 
 
-def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[str, Any]]:
+def run(documents_wanted: int, out: Path) -> tuple[list[PathResult], RawReference, dict[str, Any]]:
     model = ensure_model(FULL)
     cores = physical_cores()
-    documents, sentences = make_corpus(sizes.documents, seed=14)
+    documents, sentences = make_corpus(documents_wanted, seed=14)
     probe = RawEngine(model, Decoding(BEAM_SIZE, 1, cores))
     mean_tokens = statistics.mean(len(pieces) for pieces in probe.pieces(sentences))
     # The server's layout (one batch, every core); what `tarjama batch` runs instead (one
@@ -311,8 +315,8 @@ def run(sizes: Sizes, out: Path) -> tuple[list[PathResult], RawReference, dict[s
     decoding = Decoding(
         BEAM_SIZE, length, batch_job.intra_threads, parallel=batch_job.inter_threads
     )
-    take = partial(_cycled, sentences)  # the corpus's own sentences
-    raw = RawReference(RawEngine(model, decoding), take, RAW_BATCH, sizes.raw_batches)
+    take, batches = corpus_blocks(sentences)
+    raw = RawReference(RawEngine(model, decoding), take, RAW_BATCH, batches)
     out.mkdir(parents=True, exist_ok=True)
     corpus = out / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in documents))
@@ -403,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     about = machine()
     started = time.perf_counter()
-    results, raw, setup = run(QUICK_SIZES if args.quick else FULL_SIZES, args.out)
+    results, raw, setup = run(QUICK_DOCUMENTS if args.quick else FULL_DOCUMENTS, args.out)
     report = table(results, raw)
     print(json.dumps(setup))
     print(report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tarjama.server.bulk.ray_job import batches_per_actor
-from tarjama.server.bulk.threads import default_jobs, for_throughput
+from tarjama.server.bulk.threads import BULK_MAX_WAIT_MS, default_jobs, for_throughput
 from tarjama.server.serve.config import ServerConfig
 
 SERVER = ServerConfig(intra_threads=4)  # the server's layout: one batch, every core
@@ -26,13 +26,19 @@ def test_a_batch_job_runs_a_one_thread_batch_per_core() -> None:
     "variable", ["TARJAMA_INTER_THREADS", "TARJAMA_INTRA_THREADS", "TARJAMA_BATCH_WORKERS"]
 )
 def test_threads_set_in_the_environment_are_kept(variable: str) -> None:
-    assert for_throughput(SERVER, 4, environ={variable: "2"}) is SERVER
+    assert layout(for_throughput(SERVER, 4, environ={variable: "2"})) == layout(SERVER)
 
 
 def test_a_gpu_keeps_one_batch_at_a_time() -> None:
     on_gpu = ServerConfig(device="cuda", intra_threads=4)
 
-    assert for_throughput(on_gpu, 4, environ={}) is on_gpu
+    assert layout(for_throughput(on_gpu, 4, environ={})) == layout(on_gpu)
+
+
+def test_a_batch_job_waits_longer_for_company_unless_told() -> None:
+    assert for_throughput(SERVER, 4, environ={}).max_wait_ms == BULK_MAX_WAIT_MS
+    told = {"TARJAMA_MAX_WAIT_MS": "5"}
+    assert for_throughput(SERVER, 4, environ=told).max_wait_ms == SERVER.max_wait_ms
 
 
 def test_a_node_of_one_core_still_gets_a_worker() -> None:

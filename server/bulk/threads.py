@@ -9,6 +9,14 @@ thread at a step, and one batch's Python work (segmenting, assembling, writing r
 overlaps another batch's decode; on 2 cores this made the in-process job about 1.25×
 faster (bench/RESULTS.md). ``TARJAMA_INTER_THREADS``, ``TARJAMA_INTRA_THREADS`` or
 ``TARJAMA_BATCH_WORKERS`` in the environment keep the threads as set.
+
+For the same reason a corpus job's batch may wait longer for company (``max_wait_ms``
+``BULK_MAX_WAIT_MS``, unless ``TARJAMA_MAX_WAIT_MS`` sets it): the first documents reach
+the batcher a few milliseconds apart while they are read and segmented, and with the
+server's 5 ms the first calls held one sentence each, each costing a good part of a full
+batch's decode. Once batches have run, the wait between arrivals is held to a small share
+of a decode all the same (``batch_policy``), and a job's queue is rarely short but at its
+start and end.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from dataclasses import replace
 from tarjama.server.serve.config import ServerConfig, env_name
 
 THREAD_SETTINGS = ("inter_threads", "intra_threads", "batch_workers")
+BULK_MAX_WAIT_MS = 200
 # Documents in flight per batch at once. A document's sentences come back in the batches
 # that took them, and it leaves (making room for the next) only when its last one is back,
 # so a worker's next batch fills only if the documents still waiting on the others hold a
@@ -33,8 +42,11 @@ def for_throughput(
     config: ServerConfig, cores: int, environ: Mapping[str, str] | None = None
 ) -> ServerConfig:
     """``config`` with ``cores`` one-thread batches at once, unless the environment sets
-    the threads or the model runs on a GPU (one batch at a time fills it)."""
+    the threads or the model runs on a GPU (one batch at a time fills it), and batches
+    that wait up to ``BULK_MAX_WAIT_MS`` for company."""
     environ = os.environ if environ is None else environ
+    if env_name("max_wait_ms") not in environ:
+        config = replace(config, max_wait_ms=max(config.max_wait_ms, BULK_MAX_WAIT_MS))
     if not _on_cpu(config.device) or any(env_name(name) in environ for name in THREAD_SETTINGS):
         return config
     workers = max(1, cores)
