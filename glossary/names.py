@@ -69,6 +69,16 @@ def is_name_word(word: str) -> bool:
     return bare[0].isupper() or _ATTACHED_PARTICLE.match(bare) is not None
 
 
+def may_start_with_a_name(target: str) -> bool:
+    """Whether a translation may begin with a name of two words or more: the one case in
+    which :func:`name_spans` reads the link of a sentence's first word (a lone capital at
+    the start of a sentence is left out). Errs towards yes: separators are not checked."""
+    words = _ENGLISH_WORD.findall(target, 0, 200)[:2]
+    if len(words) < 2 or not is_name_word(words[0]):
+        return False
+    return is_name_word(words[1]) or words[1] in INNER_PARTICLES
+
+
 def name_spans(pair: SentencePair) -> list[NameSpan]:
     """The names in one sentence pair (needs its alignment)."""
     source_offset, target_offset = pair.source_span.start, pair.target_span.start

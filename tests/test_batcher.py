@@ -77,6 +77,7 @@ class GatedEngine:
         beam_size: int | None = None,
         with_alignment: bool = False,
         target_prefixes: Sequence[Sequence[str] | None] | None = None,
+        names_only: Sequence[bool] | None = None,
     ) -> list[EngineResult]:
         texts = [s.text if isinstance(s, EncodedSource) else s for s in sources]
         self.calls.append((texts, beam_size, with_alignment))
@@ -89,6 +90,7 @@ class GatedEngine:
             beam_size=beam_size,
             with_alignment=with_alignment,
             target_prefixes=target_prefixes,
+            names_only=names_only,
         )
 
     def translated(self) -> list[str]:

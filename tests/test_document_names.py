@@ -24,6 +24,7 @@ from tarjama.client.documents import Piece
 from tarjama.glossary.matcher import Matcher
 from tarjama.glossary.model import Glossary, Term
 from tarjama.glossary.name_records import Occurrence, collect_names
+from tarjama.glossary.names import may_start_with_a_name
 from tarjama.results import DOCUMENT_METHOD, Rendering
 from tarjama.server.serve.config import ServerConfig
 from tarjama.server.translate import document_names
@@ -212,6 +213,44 @@ def test_the_alignment_is_left_out_unless_asked(engine: Engine) -> None:
     assert all(pair.alignment == () for pair in document.sentences)
 
 
+class EveryLink:
+    """The engine, asked for every link even where the pipeline reads only names."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.names_only: list[list[bool]] = []
+
+    def encode(self, text: str) -> EncodedSource:
+        return self.engine.encode(text)
+
+    def encode_target(self, text: str) -> list[str]:
+        return self.engine.encode_target(text)
+
+    def translate_batch(self, sources, names_only=None, **options):  # type: ignore[no-untyped-def]
+        self.names_only.append(list(names_only or []))
+        return self.engine.translate_batch(sources, **options)
+
+
+@pytest.mark.parametrize(
+    "sentences",
+    [[MET_ASSAD, WELCOMED_ASSAD], [WELCOMED_ASSAD, MET_ASSAD, TALKS_ASSAD]],
+    ids=["a tie", "the most frequent"],
+)
+def test_reading_only_the_names_changes_nothing(engine: Engine, sentences: list[str]) -> None:
+    # Without include_alignment the first pass asks for the links only to read names; a
+    # sentence whose first link was left out and that gets a document hit is decoded again.
+    options = replace(ON, include_alignment=False)
+    every = EveryLink(engine)
+    exact = translate(every, sentences, options)  # type: ignore[arg-type]
+
+    spared = translate(engine, sentences, options)
+
+    assert every.names_only[0] == [True] * len(sentences)  # the first pass: names only
+    assert spared.translation == exact.translation
+    assert spared.document_terms == exact.document_terms
+    assert document_hits(spared) == document_hits(exact)
+
+
 def test_a_cached_document_is_harmonised_the_same(engine: Engine) -> None:
     from tarjama.server.translate.cache import SentenceCache
 
@@ -242,6 +281,25 @@ def test_a_cached_document_is_harmonised_the_same(engine: Engine) -> None:
 )
 def test_spellings_of_one_name(first: str, second: str, same: bool) -> None:
     assert same_name(first, second) is same
+
+
+@pytest.mark.parametrize(
+    ("translation", "may"),
+    [
+        ("Bashar al-Assad met Lavrov.", True),
+        ("Sergei Lavrov said the talks went well.", True),
+        ("Mohammed bin Salman arrived.", True),
+        ("“Bashar al-Assad", True),
+        ("Kerry said the talks went well.", False),  # a lone capital: never read as a name
+        ("President Putin met Kerry.", False),  # the name starts at the second word
+        ("The Nusra Front said", False),
+        ("Syria", False),
+    ],
+)
+def test_a_translation_may_begin_with_a_name(translation: str, may: bool) -> None:
+    # Only then does a name reader use the first word's link (the engine spares a pass
+    # elsewhere): check it against name_spans' own rule.
+    assert may_start_with_a_name(translation) is may
 
 
 def test_random_weights_keep_the_guarantee(random_model_dir: Path, monkeypatch) -> None:

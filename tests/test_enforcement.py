@@ -74,6 +74,7 @@ class ScriptedTranslator:
         beam_size: int | None = None,
         with_alignment: bool = False,
         target_prefixes: Sequence[Sequence[str] | None] | None = None,
+        names_only: Sequence[bool] | None = None,  # a scripted reply's links are all exact
     ) -> list[EngineResult]:
         encoded = [s if isinstance(s, EncodedSource) else self.encode(s) for s in sources]
         prefixes = [

@@ -76,6 +76,34 @@ def test_attention_in_a_beam_batch_equals_attention_alone(engine: Engine) -> Non
             assert row_alone == pytest.approx(row_batched, abs=1e-4)
 
 
+def test_names_only_keeps_the_first_row_only_where_a_name_may_begin(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tarjama.server.translate import engine as engine_module
+
+    sentences = ["أجرى الرئيس الروسي فلاديمير بوتين محادثات مع كيري", "وقال بيسكوف", "وصل لافروف"]
+    exact = engine.translate_batch(sentences, beam_size=4, with_alignment=True)
+    assert len({result.text for result in exact}) == 3, "the premise: three translations"
+    # Random weights write no names: say which translation begins with one.
+    monkeypatch.setattr(engine_module, "may_start_with_a_name", lambda text: text == exact[0].text)
+
+    names = engine.translate_batch(
+        sentences, beam_size=4, with_alignment=True, names_only=[True, True, False]
+    )
+
+    # A name may begin the first: its row is kept; not the second: left out; the third
+    # asked for every link.
+    assert [result.first_link_left_out for result in names] == [False, True, False]
+    for kept, full in zip(names, exact, strict=True):
+        assert kept.text == full.text
+        assert kept.attention is not None and full.attention is not None
+        for row_kept, row_full in zip(kept.attention[1:], full.attention[1:], strict=True):
+            assert row_kept == pytest.approx(row_full, abs=1e-4)
+    for index in (0, 2):
+        assert names[index].attention[0] == pytest.approx(exact[index].attention[0], abs=1e-4)
+    assert names[1].attention[0] == () and names[1].aligned_source_token(0) is None
+
+
 # -- the GPU path: no GPU here, so CTranslate2's translator is a stand-in that records ------
 
 

@@ -57,6 +57,7 @@ class CountingTranslator:
         beam_size: int | None = None,
         with_alignment: bool = False,
         target_prefixes: Sequence[Sequence[str] | None] | None = None,
+        names_only: Sequence[bool] | None = None,
     ) -> list[EngineResult]:
         self.calls.append((len(sources), len(target_prefixes or ())))
         return self.engine.translate_batch(
@@ -64,6 +65,7 @@ class CountingTranslator:
             beam_size=beam_size,
             with_alignment=with_alignment,
             target_prefixes=target_prefixes,
+            names_only=names_only,
         )
 
 

@@ -132,6 +132,7 @@ class Job:
     source: EncodedSource
     prefix: Sequence[str] | None
     tokens: int
+    names_only: bool = False  # its alignment is read only for names (Engine.translate_batch)
     arrived: float = field(default=0.0, init=False)  # set by BatchQueue.submit
     aligned: bool = field(default=False, init=False)  # asked for the word alignment
 

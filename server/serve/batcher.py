@@ -155,18 +155,22 @@ class RequestTranslator:
         beam_size: int | None = None,
         with_alignment: bool = False,
         target_prefixes: Sequence[Sequence[str] | None] | None = None,
+        names_only: Sequence[bool] | None = None,
     ) -> list[EngineResult]:
         """Queues the sentences, waits for them, returns their results in order."""
         encoded = [s if isinstance(s, EncodedSource) else self._engine.encode(s) for s in sources]
         if target_prefixes is not None and len(target_prefixes) != len(encoded):
             raise ValueError("target_prefixes must have one entry per source")
+        if names_only is not None and len(names_only) != len(encoded):
+            raise ValueError("names_only must have one entry per source")
         if not encoded:
             return []
         beam = beam_size or int(self._engine.options.beam_size)  # type: ignore[attr-defined]
         prefixes = list(target_prefixes) if target_prefixes is not None else [None] * len(encoded)
         request = PendingRequest(len(encoded), self.deadline, self.is_cancelled)
+        names = list(names_only) if names_only is not None else [False] * len(encoded)
         jobs = [
-            Job(request, index, source, prefix, len(source.tokens))
+            Job(request, index, source, prefix, len(source.tokens), names[index])
             for index, (source, prefix) in enumerate(zip(encoded, prefixes, strict=True))
         ]
         # The model call itself runs on the batcher's thread, in a trace of its own; this
@@ -280,6 +284,8 @@ class Batcher:
     def _run(self, batch: Batch) -> None:
         beam_size, with_alignment = batch.key
         prefixes = [job.prefix for job in batch.jobs]
+        # A sentence that did not ask for the alignment (in a batch that did) needs none.
+        names_only = [job.names_only or not job.aligned for job in batch.jobs]
         started = self.clock.now()
         outcome: list[EngineResult] | BaseException
         try:
@@ -288,6 +294,7 @@ class Batcher:
                 beam_size=beam_size,
                 with_alignment=with_alignment,
                 target_prefixes=prefixes if any(p is not None for p in prefixes) else None,
+                names_only=names_only if with_alignment and any(names_only) else None,
             )
             if len(outcome) != len(batch.jobs):
                 raise EngineError(

@@ -18,6 +18,7 @@ from typing import Protocol
 import ctranslate2
 import sentencepiece as spm
 
+from tarjama.glossary.names import may_start_with_a_name
 from tarjama.server.stores.manifest import Manifest, ManifestError
 from tarjama.server.translate.options import EngineOptions
 from tarjama.server.translate.tokens import Token, detokenize, word_index, word_spans
@@ -64,6 +65,9 @@ class EngineResult:
     score: float
     attention: tuple[tuple[float, ...], ...] | None = None
     links: tuple[WordLink, ...] = field(default=())
+    # The first target token's attention row was left out (``names_only``): its links
+    # serve a name reader, not a caller that places words by them.
+    first_link_left_out: bool = False
 
     def aligned_source_token(self, target_index: int) -> int | None:
         """The source token the target token attends to most, or None without attention."""
@@ -90,6 +94,7 @@ class BatchTranslator(Protocol):
         beam_size: int | None = None,
         with_alignment: bool = False,
         target_prefixes: Sequence[Sequence[str] | None] | None = None,
+        names_only: Sequence[bool] | None = None,
     ) -> list[EngineResult]: ...
 
 
@@ -154,11 +159,17 @@ class Engine:
         beam_size: int | None = None,
         with_alignment: bool = False,
         target_prefixes: Sequence[Sequence[str] | None] | None = None,
+        names_only: Sequence[bool] | None = None,
     ) -> list[EngineResult]:
         """Translates sentences together in one CTranslate2 call.
 
         ``target_prefixes`` holds, per sentence, target pieces the translation must start
-        with (None for a free decode).
+        with (None for a free decode). ``names_only`` says, per sentence, that its
+        alignment is read only for names (document terms): the first target token's
+        attention row, which costs a pass of its own in a beam-searched batch (see
+        :func:`_first_attention_rows`), is then kept only where a name of two words or
+        more may begin the translation (``glossary.names.may_start_with_a_name``) and left
+        out elsewhere (no link for that token; ``first_link_left_out``).
         """
         encoded = [s if isinstance(s, EncodedSource) else self.encode(s) for s in sources]
         if not encoded:
@@ -191,13 +202,34 @@ class Engine:
                 span.set_attribute("tarjama.batch.target_tokens", target_tokens)
             first_rows: list[list[float] | None] = [None] * len(encoded)
             if with_alignment and beam > 1 and len(encoded) > 1:
-                first_rows = _first_attention_rows(self._translator, encoded, self.options)
+                first_rows = self._first_rows(encoded, raw, names_only)
         except (RuntimeError, ValueError) as error:
             raise EngineError(f"translation failed: {error}") from error
         return [
             _result(source, hypothesis, with_alignment, first_row)
             for source, hypothesis, first_row in zip(encoded, raw, first_rows, strict=True)
         ]
+
+    def _first_rows(
+        self, encoded: list[EncodedSource], raw: list[object], names_only: Sequence[bool] | None
+    ) -> list[list[float] | None]:
+        """Each sentence's first attention row: recomputed, or ``[]`` where left out."""
+        if names_only is not None and len(names_only) != len(encoded):
+            raise ValueError("names_only must have one entry per source")
+        wanted = [
+            index
+            for index, hypothesis in enumerate(raw)
+            if not (names_only and names_only[index])
+            or may_start_with_a_name(detokenize(hypothesis.hypotheses[0])[0])  # type: ignore[attr-defined]
+        ]
+        rows: list[list[float] | None] = [[] for _ in encoded]
+        if wanted:
+            found = _first_attention_rows(
+                self._translator, [encoded[index] for index in wanted], self.options
+            )
+            for index, row in zip(wanted, found, strict=True):
+                rows[index] = row
+        return rows
 
 
 def _first_attention_rows(
@@ -265,9 +297,11 @@ def _result(
     raw_attention = hypothesis.attention[0]  # type: ignore[attr-defined]
     if first_row is not None and raw_attention:
         raw_attention[0] = first_row
+    left_out = first_row == [] and bool(raw_attention)  # an empty row links nothing
     attention = tuple(map(tuple, raw_attention))  # rows of Python floats already
     result = EngineResult(source, text, target_tokens, score, attention)
-    return EngineResult(source, text, target_tokens, score, attention, _word_links(result))
+    links = _word_links(result)
+    return EngineResult(source, text, target_tokens, score, attention, links, left_out)
 
 
 def _word_links(result: EngineResult) -> tuple[WordLink, ...]:

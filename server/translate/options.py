@@ -49,6 +49,10 @@ class PipelineOptions:
         use_cache: look sentences up in the cache (results are stored either way).
         document_terms: give a name the model writes in more than one way in the document
             one rendering (``tarjama.server.translate.document_names``).
+        alignment_for_names: set by the pipeline, not by callers: the alignment is asked
+            for only so that document terms can read the names, so a sentence's first
+            English word keeps its link only where a name of two words or more may begin
+            the sentence (``Engine.translate_batch``'s ``names_only``).
     """
 
     beam_size: int | None = None
@@ -57,3 +61,4 @@ class PipelineOptions:
     term_spans_exclude_clitics: bool = False
     use_cache: bool = True
     document_terms: bool = True
+    alignment_for_names: bool = False

@@ -154,7 +154,11 @@ class Pipeline:
         harmonise = options.document_terms and may_repeat_a_name(
             text[sentence.start : sentence.end] for sentence in sentences if sentence.has_arabic
         )
-        first = replace(options, include_alignment=True) if harmonise else options
+        first = options
+        if harmonise:
+            first = replace(
+                options, include_alignment=True, alignment_for_names=not options.include_alignment
+            )
         planned: dict[int, _Planned] = {}
         results: dict[int, tuple[SentenceResult, bool]] = {}
         for index, sentence in enumerate(sentences):
@@ -211,7 +215,10 @@ class Pipeline:
                 plan = planned[index]
                 placed = tuple(sorted(plan.hits + found.hits, key=lambda hit: hit.start))
                 again[index] = replace(plan, hits=placed, document=found.hits)
-        redone, _ = self._run(again, translator, options, plains)
+        # A plain decode whose first link was left out cannot place a term by its links:
+        # those sentences are decoded again, with all of them.
+        whole = {index: plain for index, plain in plains.items() if not plain.first_link_left_out}
+        redone, _ = self._run(again, translator, options, whole)
         changed.update(redone)
         return changed
 
@@ -303,10 +310,14 @@ class Pipeline:
         unconstrained one too)."""
         pending = [job for job in jobs if job.plain is None]
         if pending:
+            with_alignment = options.include_alignment or any(job.hits for job in pending)
+            # A sentence with glossary hits is placed by its links: it needs all of them.
+            names_only = [options.alignment_for_names and not job.hits for job in pending]
             outputs = translator.translate_batch(
                 [job.text for job in pending],
                 beam_size=options.beam_size,
-                with_alignment=options.include_alignment or any(job.hits for job in pending),
+                with_alignment=with_alignment,
+                names_only=names_only if with_alignment and any(names_only) else None,
             )
             for job, output in zip(pending, outputs, strict=True):
                 job.plain = output
@@ -360,6 +371,7 @@ class Pipeline:
             applied,
             options.beam_size,
             options.include_alignment,
+            options.alignment_for_names,
             options.include_unconstrained,
             options.term_spans_exclude_clitics,
         )
