@@ -91,10 +91,16 @@ def run_batch(args: argparse.Namespace) -> int:
     failures = 0
     try:
         done = done_ids(args.out)
-        if done and not args.quiet:
-            already = counted(len(done), "document")
-            print(f"tarjama: {already} already in {args.out}: skipped", file=sys.stderr)
-        progress = JobProgress(max(0, _count_rows(args.inputs) - len(done)), quiet=args.quiet)
+        left = _count_rows(args.inputs)
+        if done:  # a rerun: count exactly what is left, as the job will filter it
+            left = sum(1 for row in read_rows(args.inputs) if str(row["id"]) not in done)
+            if not args.quiet:
+                already = counted(len(done), "document")
+                rest = "skipped" if left else "nothing left to translate"
+                print(f"tarjama: {already} already in {args.out}: {rest}", file=sys.stderr)
+            if not left:  # neither the model nor Ray is started for nothing
+                return EXIT_OK
+        progress = JobProgress(left, quiet=args.quiet)
 
         def on_row(row: dict) -> None:
             nonlocal failures

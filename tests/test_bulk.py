@@ -270,6 +270,14 @@ def test_cli_batch_writes_then_skips_what_is_done(
     assert "John Kerry" in records[0]["translation"]
     assert "2 documents already in" in second.stderr
     assert second.exit_code == 0
+    assert "1 of 1 documents translated" in second.stderr
+
+    third = run_cli(argv, capsys, monkeypatch)
+
+    assert third.exit_code == 0
+    assert f"3 documents already in {out}: nothing left to translate" in third.stderr
+    assert "translated" not in third.stderr.replace("nothing left to translate", "")
+    assert len(out.read_text("utf-8").splitlines()) == 3
 
 
 @pytest.mark.slow
