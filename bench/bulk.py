@@ -21,7 +21,7 @@ opus-mt-ar-en shape (``make_model.py``); every path decodes exactly ``round(1.1 
 source tokens)`` target tokens with beam 4 (random weights never stop on their own).
 Targets: in-process >= 0.95x raw, Ray on one machine >= 0.85x raw.
 
-    python bench/bulk.py [--quick] [--out DIR]      # --quick: < 2 minutes, a smoke check
+    python bench/bulk.py [--quick] [--documents N] [--out DIR]  # --quick: a smoke check
 """
 
 from __future__ import annotations
@@ -403,11 +403,18 @@ def table(results: Sequence[PathResult], raw: RawReference) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 documents: checks it runs")
+    parser.add_argument(
+        "--documents",
+        type=int,
+        default=FULL_DOCUMENTS,
+        metavar="N",
+        help=f"documents in the corpus (default {FULL_DOCUMENTS}); more amortise Ray's start",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "bulk")
     args = parser.parse_args(argv)
     about = machine()
     started = time.perf_counter()
-    results, raw, setup = run(QUICK_DOCUMENTS if args.quick else FULL_DOCUMENTS, args.out)
+    results, raw, setup = run(QUICK_DOCUMENTS if args.quick else args.documents, args.out)
     report = table(results, raw)
     print(json.dumps(setup))
     print(report)
